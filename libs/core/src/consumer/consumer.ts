@@ -1,0 +1,309 @@
+import type { Executor } from '../database/database';
+import { ack } from '../messages/ack';
+import { claim } from '../messages/claim';
+import { extend } from '../messages/extend';
+import type { ReceivedMessage } from '../messages/message';
+import { type NackItem, nack } from '../messages/nack';
+import { release } from '../messages/release';
+import { getQueue } from '../queues/get-queue';
+import type { WakeupListener } from '../wakeups/wakeup-listener';
+import { type ConsumeOptions, DEFAULT_CONSUME_OPTIONS, type MessageHandler } from './consumer-options';
+
+interface Held {
+  message: ReceivedMessage;
+  /** Local clock: when the lease ends unless extended. */
+  leaseEndsAt: number;
+  controller: AbortController;
+}
+
+export interface ConsumerDeps {
+  db: Executor;
+  schema?: string;
+  listener?: WakeupListener;
+}
+
+/**
+ * Runs a handler over a queue: claims in batches into a local buffer, runs
+ * handlers with bounded concurrency, acks and nacks in batches, extends the
+ * leases of handlers that run long, and wakes on LISTEN/NOTIFY with a
+ * fallback poll.
+ *
+ * Acks are batched by "flush when the previous flush returns": the first ack
+ * goes out at once, those finishing meanwhile ride the next statement, so the
+ * batch size adapts to the load with no timer adding latency.
+ */
+export class Consumer {
+  private readonly concurrency: number;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private visibilityTimeoutMs = 30_000;
+  private readonly buffer: Held[] = [];
+  private readonly running = new Map<string, Held>();
+  private pendingAcks: string[] = [];
+  private pendingNacks: NackItem[] = [];
+  private flushing: Promise<void> | null = null;
+  private fetching: Promise<void> | null = null;
+  private fetchAgain = false;
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+  private idle: (() => void) | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private extendTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = 100;
+  private unsubscribe: (() => void) | null = null;
+  /** Counters for tests, logs and metrics. */
+  readonly stats = { claimed: 0, acked: 0, nacked: 0, released: 0, claims: 0 };
+
+  constructor(
+    private readonly deps: ConsumerDeps,
+    readonly queue: string,
+    private readonly handler: MessageHandler,
+    private readonly options: ConsumeOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? DEFAULT_CONSUME_OPTIONS.concurrency;
+    this.batchSize = options.batchSize ?? DEFAULT_CONSUME_OPTIONS.batchSize;
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_CONSUME_OPTIONS.pollIntervalMs;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new Error('concurrency must be >= 1');
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 1000) {
+      throw new Error('batchSize must be between 1 and 1000');
+    }
+  }
+
+  /** Checks the queue exists, subscribes to wake-ups and starts claiming. */
+  async start(): Promise<this> {
+    const queue = await getQueue(this.deps.db, this.queue, { schema: this.deps.schema });
+    this.visibilityTimeoutMs = this.options.visibilityTimeoutMs ?? queue.visibilityTimeoutMs;
+    this.unsubscribe = this.deps.listener?.subscribe(this.queue, () => this.fetch()) ?? null;
+    this.pollTimer = setInterval(() => this.fetch(), this.pollIntervalMs);
+    // Extend at a third of the lease so a slow extend still lands in time.
+    const extendEvery = Math.max(50, Math.floor(this.visibilityTimeoutMs / 3));
+    this.extendTimer = setInterval(() => void this.extendLeases(), extendEvery);
+    this.fetch();
+    return this;
+  }
+
+  /** Messages claimed but not finished (buffered + running). */
+  get inFlight(): number {
+    return this.buffer.length + this.running.size;
+  }
+
+  /** Asks for a claim now; coalesces with one already under way. */
+  fetch(): void {
+    if (this.stopping) return;
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    this.fetching = this.claimBatch().finally(() => {
+      this.fetching = null;
+      if (this.fetchAgain && !this.stopping) {
+        this.fetchAgain = false;
+        this.fetch();
+      }
+    });
+  }
+
+  private async claimBatch(): Promise<void> {
+    const capacity = this.concurrency + this.batchSize - this.inFlight;
+    const want = Math.min(this.batchSize, capacity);
+    if (want <= 0) return;
+    const leaseStart = Date.now();
+    let messages: ReceivedMessage[];
+    try {
+      this.stats.claims++;
+      messages = await claim(this.deps.db, this.queue, want, {
+        schema: this.deps.schema,
+        visibilityTimeoutMs: this.visibilityTimeoutMs,
+      });
+      this.retryDelayMs = 100;
+    } catch (error) {
+      this.report(error);
+      this.scheduleRetry();
+      return;
+    }
+    this.stats.claimed += messages.length;
+    for (const message of messages) {
+      this.buffer.push({
+        message,
+        leaseEndsAt: leaseStart + this.visibilityTimeoutMs,
+        controller: new AbortController(),
+      });
+    }
+    if (this.stopping) {
+      await this.releaseBuffer();
+      return;
+    }
+    this.dispatch();
+    // A full batch says there is more: claim again without waiting for a wake-up.
+    if (messages.length === want) this.fetchAgain = true;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopping) return;
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.fetch();
+      void this.flush();
+    }, delay);
+  }
+
+  private dispatch(): void {
+    while (!this.stopping && this.running.size < this.concurrency && this.buffer.length > 0) {
+      const held = this.buffer.shift() as Held;
+      this.running.set(held.message.receipt, held);
+      void this.run(held);
+    }
+  }
+
+  private async run(held: Held): Promise<void> {
+    const { message } = held;
+    try {
+      await this.handler(message, { signal: held.controller.signal });
+      this.pendingAcks.push(message.receipt);
+    } catch (error) {
+      this.report(error, message.id);
+      this.pendingNacks.push({ receipt: message.receipt, error: describeError(error) });
+    }
+    this.running.delete(message.receipt);
+    void this.flush();
+    if (!this.stopping) {
+      this.dispatch();
+      if (this.buffer.length < this.batchSize) this.fetch();
+    } else if (this.running.size === 0) {
+      this.idle?.();
+    }
+  }
+
+  /** Sends pending acks and nacks, one statement each per round. */
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      while (this.pendingAcks.length > 0 || this.pendingNacks.length > 0) {
+        const acks = this.pendingAcks;
+        const nacks = this.pendingNacks;
+        this.pendingAcks = [];
+        this.pendingNacks = [];
+        try {
+          if (acks.length > 0) {
+            const result = await ack(this.deps.db, this.queue, acks, { schema: this.deps.schema });
+            this.stats.acked += result.acked;
+          }
+          if (nacks.length > 0) {
+            const result = await nack(this.deps.db, this.queue, nacks, { schema: this.deps.schema });
+            this.stats.nacked += result.retried + result.deadLettered;
+          }
+        } catch (error) {
+          // The database is unreachable: keep them and try again. A receipt
+          // stays valid until its lease runs out, so nothing is lost; if the
+          // lease does run out the message is simply delivered again.
+          this.report(error);
+          this.pendingAcks.unshift(...acks);
+          this.pendingNacks.unshift(...nacks);
+          await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
+          this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5_000);
+          if (this.stopping && this.stopDeadlinePassed()) return;
+        }
+      }
+    })().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async extendLeases(): Promise<void> {
+    const now = Date.now();
+    const due = [...this.running.values(), ...this.buffer].filter(
+      (h) => h.leaseEndsAt - now < this.visibilityTimeoutMs / 2,
+    );
+    if (due.length === 0) return;
+    try {
+      const result = await extend(
+        this.deps.db,
+        this.queue,
+        due.map((h) => h.message.receipt),
+        this.visibilityTimeoutMs,
+        { schema: this.deps.schema },
+      );
+      const stale = new Set(result.stale);
+      for (const held of due) {
+        if (stale.has(held.message.receipt)) held.controller.abort(new Error('lease lost'));
+        else held.leaseEndsAt = now + this.visibilityTimeoutMs;
+      }
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  private async releaseBuffer(): Promise<void> {
+    const held = this.buffer.splice(0);
+    if (held.length === 0) return;
+    try {
+      this.stats.released += await release(
+        this.deps.db,
+        this.queue,
+        held.map((h) => h.message.receipt),
+        { schema: this.deps.schema },
+      );
+    } catch (error) {
+      // Unreleased messages come back when their lease runs out.
+      this.report(error);
+    }
+  }
+
+  private stopDeadline = Number.POSITIVE_INFINITY;
+  private stopDeadlinePassed(): boolean {
+    return Date.now() > this.stopDeadline;
+  }
+
+  /**
+   * Graceful stop: no new claims; buffered (never started) messages are
+   * released at once; running handlers finish and are acked. With a timeout,
+   * handlers still running after it are aborted (their signal fires) and left
+   * to their lease: they will be delivered again, never lost.
+   */
+  stop({ timeoutMs }: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopped) return this.stopped;
+    this.stopping = true;
+    this.stopDeadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    this.unsubscribe?.();
+    for (const timer of [this.pollTimer, this.retryTimer]) if (timer) clearTimeout(timer);
+    this.stopped = (async () => {
+      await this.fetching;
+      await this.releaseBuffer();
+      if (this.running.size > 0) {
+        const allDone = new Promise<void>((resolve) => {
+          this.idle = resolve;
+        });
+        if (timeoutMs === undefined) await allDone;
+        else {
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, timeoutMs);
+          });
+          await Promise.race([allDone, timedOut]);
+          clearTimeout(timer);
+          for (const held of this.running.values()) held.controller.abort(new Error('consumer stopped'));
+        }
+      }
+      if (this.extendTimer) clearInterval(this.extendTimer);
+      await this.flush();
+    })();
+    return this.stopped;
+  }
+
+  private report(error: unknown, messageId?: string): void {
+    this.options.onError?.(error, { queue: this.queue, messageId });
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  try {
+    return typeof error === 'string' ? error : JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

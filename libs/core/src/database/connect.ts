@@ -1,0 +1,39 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Executor } from './database';
+
+export interface ConnectOptions {
+  connectionString?: string;
+  /** An existing pool, e.g. the application's own, so Postbox shares it. */
+  pool?: pg.Pool;
+  /** Pool size when Postbox creates the pool. */
+  maxConnections?: number;
+}
+
+export interface Connection {
+  db: Executor;
+  pool: pg.Pool;
+  /** Closes the pool if Postbox created it; a pool passed in is left to its owner. */
+  close(): Promise<void>;
+}
+
+export function connect(options: ConnectOptions): Connection {
+  const ownsPool = !options.pool;
+  const pool =
+    options.pool ??
+    new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+    });
+  // A pooled client whose server went away emits 'error' on the pool; without
+  // a listener that would crash the process. The next query reconnects.
+  if (ownsPool) pool.on('error', () => {});
+  const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    pool,
+    async close() {
+      if (ownsPool) await db.destroy();
+    },
+  };
+}

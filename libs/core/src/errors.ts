@@ -1,0 +1,35 @@
+/**
+ * Errors the core raises on purpose. Each carries the field it is about (when
+ * there is one) so the REST layer can answer 400/404/409 naming that field.
+ */
+export class PostboxError extends Error {
+  override name = 'PostboxError';
+}
+
+/** Input that can never succeed: maps to 400. */
+export class InvalidInputError extends PostboxError {
+  override name = 'InvalidInputError';
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${field} ${reason}`);
+  }
+}
+
+/** Unknown queue, topic, subscription or transaction: maps to 404. */
+export class NotFoundError extends PostboxError {
+  override name = 'NotFoundError';
+}
+
+export class QueueNotFoundError extends NotFoundError {
+  override name = 'QueueNotFoundError';
+  constructor(readonly queue: string) {
+    super(`queue "${queue}" does not exist`);
+  }
+}
+
+/** The request conflicts with the stored state: maps to 409. */
+export class ConflictError extends PostboxError {
+  override name = 'ConflictError';
+}

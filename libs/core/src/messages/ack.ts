@@ -1,0 +1,45 @@
+import { sql } from 'kysely';
+import type { Executor } from '../database/database';
+import { parseReceipts } from '../database/receipt';
+import { type SchemaOption, tablesFor } from '../database/tables';
+
+export interface AckResult {
+  acked: number;
+  /** Receipts that matched no current delivery (lease expired and redelivered, or already acked). */
+  stale: string[];
+}
+
+/**
+ * Acks a batch of deliveries in one statement: the rows leave the live table
+ * (which is what keeps the claim index short). A receipt only matches while
+ * its lease token is the row's current one, so a consumer whose lease ran
+ * out and whose message went to someone else acks nothing.
+ */
+export async function ack(
+  db: Executor,
+  queue: string,
+  receipts: readonly string[],
+  { schema }: SchemaOption = {},
+): Promise<AckResult> {
+  if (receipts.length === 0) return { acked: 0, stale: [] };
+  const parsed = parseReceipts(receipts);
+  const t = tablesFor(schema);
+  const { rows } = await sql<{ id: string }>`
+    delete from ${t.messages} m
+    using unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
+    where m.id = r.id and m.lease_token = r.token and m.queue = ${queue}
+    returning m.id`.execute(db);
+  return matchReceipts(receipts, parsed, rows, 'acked');
+}
+
+/** Splits receipts into the ones the statement touched and the stale rest. */
+export function matchReceipts<K extends string>(
+  receipts: readonly string[],
+  parsed: readonly { id: string }[],
+  rows: readonly { id: string | number }[],
+  key: K,
+): { [P in K]: number } & { stale: string[] } {
+  const touched = new Set(rows.map((r) => String(r.id)));
+  const stale = receipts.filter((_, i) => !touched.has(parsed[i]?.id as string));
+  return { [key]: touched.size, stale } as { [P in K]: number } & { stale: string[] };
+}

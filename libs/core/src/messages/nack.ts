@@ -1,0 +1,97 @@
+import { sql } from 'kysely';
+import type { Executor } from '../database/database';
+import { parseReceipt } from '../database/receipt';
+import { type SchemaOption, tablesFor } from '../database/tables';
+import { InvalidInputError } from '../errors';
+import { deadLetterCtes } from './dead-letter';
+import { MAX_DELAY_MS } from './message';
+
+export interface NackItem {
+  receipt: string;
+  /** Recorded as the message's last error (and kept on the dead letter). */
+  error?: string | null;
+  /** Retry after exactly this long instead of the queue's backoff. */
+  delayMs?: number | null;
+}
+
+export interface NackResult {
+  retried: number;
+  deadLettered: number;
+  stale: string[];
+}
+
+const MAX_ERROR_LENGTH = 10_000;
+
+/**
+ * Returns a batch of deliveries to the queue, one statement. A message with
+ * attempts left becomes visible again after the queue's exponential backoff,
+ * initialMs·2^(attempts-1) capped at maxMs, with "equal jitter" (half fixed,
+ * half random) so a burst of failures does not come back as a burst; a message
+ * on its final attempt is dead-lettered with its error.
+ */
+export async function nack(
+  db: Executor,
+  queue: string,
+  items: readonly NackItem[],
+  { schema }: SchemaOption = {},
+): Promise<NackResult> {
+  if (items.length === 0) return { retried: 0, deadLettered: 0, stale: [] };
+  const parsed = items.map((item, i) => parseReceipt(item.receipt, `receipts[${i}]`));
+  items.forEach((item, i) => {
+    const d = item.delayMs;
+    if (d != null && (!Number.isInteger(d) || d < 0 || d > MAX_DELAY_MS)) {
+      throw new InvalidInputError(
+        items.length === 1 ? 'delayMs' : `items[${i}].delayMs`,
+        `must be an integer between 0 and ${MAX_DELAY_MS}`,
+      );
+    }
+  });
+  const t = tablesFor(schema);
+  const { rows } = await sql<{ id: string; outcome: 'retried' | 'dead' }>`
+    with q as (
+      select max_attempts, backoff_initial_ms, backoff_max_ms, dead_letter_queue
+      from ${t.queues} where name = ${queue}
+    ),
+    input as (
+      select * from unnest(
+        ${parsed.map((r) => r.id)}::bigint[],
+        ${parsed.map((r) => r.token)}::bigint[],
+        ${items.map((i) => (i.error == null ? null : String(i.error).slice(0, MAX_ERROR_LENGTH)))}::text[],
+        ${items.map((i) => i.delayMs ?? null)}::bigint[]
+      ) as r(id, token, error, delay_ms)
+    ),
+    target as (
+      select m.id, m.attempts, i.error, i.delay_ms from ${t.messages} m
+      join input i on m.id = i.id and m.lease_token = i.token
+      where m.queue = ${queue}
+      for update of m
+    ),
+    retried as (
+      update ${t.messages} m
+      set lease_token = null,
+          last_error = coalesce(x.error, m.last_error),
+          available_at = now() + interval '1 millisecond' * coalesce(
+            x.delay_ms,
+            least(q.backoff_max_ms, q.backoff_initial_ms * power(2, greatest(x.attempts - 1, 0)))
+              * (0.5 + random() / 2))
+      from target x, q
+      where m.id = x.id and x.attempts < q.max_attempts
+      returning m.id
+    ),
+    exhausted as (
+      delete from ${t.messages} m using target x, q
+      where m.id = x.id and x.attempts >= q.max_attempts
+      returning m.id, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.dedup_key,
+                coalesce(x.error, m.last_error) as last_error, m.headers, m.body
+    ),
+    ${deadLetterCtes(t, 'failed on the final attempt')}
+    select id, 'retried' as outcome from retried
+    union all
+    select id, 'dead' as outcome from exhausted`.execute(db);
+  const touched = new Set(rows.map((r) => String(r.id)));
+  return {
+    retried: rows.filter((r) => r.outcome === 'retried').length,
+    deadLettered: rows.filter((r) => r.outcome === 'dead').length,
+    stale: items.filter((_, i) => !touched.has(parsed[i]?.id as string)).map((i) => i.receipt),
+  };
+}

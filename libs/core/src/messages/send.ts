@@ -1,0 +1,152 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Executor } from '../database/database';
+import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
+import { InvalidInputError, QueueNotFoundError } from '../errors';
+import { notifyQueue, type Wakeup } from '../wakeups/wakeup';
+import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
+
+export const MAX_BATCH = 1000;
+
+export interface SendOptions extends SchemaOption {
+  /**
+   * How consumers are woken when the send is not inside a transaction:
+   * default is one bare NOTIFY after the insert; a Postbox client passes its
+   * NotifyAfterCommit, which coalesces them. Inside a transaction the NOTIFY
+   * is part of the statement and fires at commit (or never, on rollback).
+   */
+  wakeup?: Wakeup;
+}
+
+export interface SendResult {
+  /** One id per message, in input order; a duplicate gets its original's id. */
+  ids: string[];
+  /** Input indexes whose dedupKey matched an earlier message (nothing was enqueued for them). */
+  duplicates: number[];
+}
+
+/** Sends one message. See sendBatch. */
+export async function send(
+  db: Executor,
+  queue: string,
+  message: OutgoingMessage,
+  options: SendOptions = {},
+): Promise<{ id: string; duplicate: boolean }> {
+  const result = await sendBatch(db, queue, [message], options);
+  return { id: result.ids[0] as string, duplicate: result.duplicates.length > 0 };
+}
+
+/**
+ * Sends up to 1000 messages in ONE statement (insert … select from unnest),
+ * so a batch is all-or-nothing and costs one round trip: 500-message batches
+ * run at tens of thousands of messages/s where a loop of inserts manages a
+ * few thousand. Pass the caller's transaction as `db` for the outbox: the
+ * messages exist if and only if that transaction commits.
+ */
+export async function sendBatch(
+  db: Executor,
+  queue: string,
+  messages: readonly OutgoingMessage[],
+  options: SendOptions = {},
+): Promise<SendResult> {
+  if (messages.length === 0) return { ids: [], duplicates: [] };
+  if (messages.length > MAX_BATCH) throw new InvalidInputError('messages', `must hold at most ${MAX_BATCH} messages`);
+  const columns = messages.map((m, i) => toMessageColumns(m, messages.length === 1 ? '' : `messages[${i}].`));
+  const t = tablesFor(options.schema);
+  const inTransaction = db.isTransaction;
+  const input = unnestInput(columns);
+  // Inside the caller's transaction the NOTIFY must wait for their commit.
+  // Postgres folds identical notifications of one transaction into one.
+  const wake = inTransaction ? sql`select pg_notify(${t.wakeupChannel}, ${queue})` : sql`select where false`;
+  const useDedup = columns.some((c) => c.dedupKey !== null);
+  const { rows } = useDedup
+    ? await sql<{ id: string; duplicate: boolean }>`${sendWithDedup(t, queue, input, wake)}`.execute(db)
+    : await sql<{ id: string; duplicate: boolean }>`${sendPlain(t, queue, input, wake)}`.execute(db);
+  if (rows.length === 0) throw new QueueNotFoundError(queue);
+
+  if (!inTransaction) {
+    if (options.wakeup) void options.wakeup(queue);
+    else await notifyQueue(db, queue, options.schema);
+  }
+  const duplicates: number[] = [];
+  rows.forEach((row, i) => {
+    if (row.duplicate) duplicates.push(i);
+  });
+  return { ids: rows.map((r) => String(r.id)), duplicates };
+}
+
+function unnestInput(columns: MessageColumns[]): RawBuilder<unknown> {
+  return sql`unnest(
+      ${columns.map((c) => c.body)}::jsonb[],
+      ${columns.map((c) => c.headers)}::jsonb[],
+      ${columns.map((c) => c.priority)}::int[],
+      ${columns.map((c) => c.delayMs)}::bigint[],
+      ${columns.map((c) => c.availableAt)}::timestamptz[],
+      ${columns.map((c) => c.groupKey)}::text[],
+      ${columns.map((c) => c.dedupKey)}::text[]
+    ) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, ord)`;
+}
+
+/**
+ * No dedup keys: a plain insert. The queue join makes an unknown queue
+ * insert nothing (→ 404) without a foreign key, whose per-row KEY SHARE lock
+ * on the queue row would make every concurrent producer contend on it.
+ */
+function sendPlain(t: PostboxTables, queue: string, input: RawBuilder<unknown>, wake: RawBuilder<unknown>) {
+  return sql`
+    with q as (select name from ${t.queues} where name = ${queue}),
+    ins as (
+      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, dedup_key)
+      select q.name, t.body, t.headers, t.priority,
+             coalesce(t.available_at, now() + t.delay_ms * interval '1 millisecond'), t.group_key, t.dedup_key
+      from q, ${input}
+      order by t.ord
+      returning id
+    ),
+    wake as (${wake})
+    select ins.id, false as duplicate from ins left join wake on true order by ins.id`;
+}
+
+/**
+ * With dedup keys: ids are drawn first, each key is claimed in dedup_keys
+ * with ON CONFLICT DO UPDATE (which waits for a concurrent producer of the
+ * same key and returns its row), and only messages that won their key are
+ * inserted. A key whose window has expired is taken over by the new message.
+ */
+function sendWithDedup(t: PostboxTables, queue: string, input: RawBuilder<unknown>, wake: RawBuilder<unknown>) {
+  return sql`
+    with q as (select name, dedup_window_ms from ${t.queues} where name = ${queue}),
+    input as materialized (
+      select t.*, nextval(${t.messagesIdSeq}::regclass) as new_id
+      from q, ${input}
+      order by t.ord
+    ),
+    first_per_key as (
+      select distinct on (dedup_key) dedup_key, new_id from input
+      where dedup_key is not null order by dedup_key, ord
+    ),
+    keys as (
+      insert into ${t.dedupKeys} as k (queue, dedup_key, message_id, expires_at)
+      select ${queue}, f.dedup_key, f.new_id, now() + q.dedup_window_ms * interval '1 millisecond'
+      from first_per_key f, q
+      on conflict (queue, dedup_key) do update
+        set message_id = case when k.expires_at <= now() then excluded.message_id else k.message_id end,
+            expires_at = case when k.expires_at <= now() then excluded.expires_at else k.expires_at end
+      returning k.dedup_key, k.message_id
+    ),
+    resolved as (
+      select i.*, coalesce(k.message_id, i.new_id) as message_id
+      from input i left join keys k on k.dedup_key = i.dedup_key
+    ),
+    ins as (
+      insert into ${t.messages} (id, queue, body, headers, priority, available_at, group_key, dedup_key)
+      select r.new_id, ${queue}, r.body, r.headers, r.priority,
+             coalesce(r.available_at, now() + r.delay_ms * interval '1 millisecond'), r.group_key, r.dedup_key
+      from resolved r where r.message_id = r.new_id
+      order by r.ord
+      returning id
+    ),
+    wake as (${wake})
+    select r.message_id as id, r.message_id <> r.new_id as duplicate
+    from resolved r left join wake on true
+    order by r.ord`;
+}

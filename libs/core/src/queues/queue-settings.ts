@@ -1,0 +1,121 @@
+import { InvalidInputError } from '../errors';
+
+export const QUEUE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
+
+export interface BackoffSettings {
+  /** Delay before the first retry; doubles each attempt (with jitter). */
+  initialMs: number;
+  /** Ceiling for the doubled delay. */
+  maxMs: number;
+}
+
+export interface QueueSettings {
+  maxAttempts: number;
+  visibilityTimeoutMs: number;
+  deadLetterQueue: string | null;
+  fifo: boolean;
+  retentionMs: number | null;
+  backoff: BackoffSettings;
+  dedupWindowMs: number;
+}
+
+export interface Queue extends QueueSettings {
+  name: string;
+  createdAt: Date;
+}
+
+export type QueueOptions = Partial<Omit<QueueSettings, 'backoff'>> & {
+  backoff?: Partial<BackoffSettings>;
+};
+
+/** SQS-like defaults: 30 s visibility, 5 deliveries, 1 s → 5 min backoff. */
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
+  maxAttempts: 5,
+  visibilityTimeoutMs: 30_000,
+  deadLetterQueue: null,
+  fifo: false,
+  retentionMs: null,
+  backoff: { initialMs: 1_000, maxMs: 300_000 },
+  dedupWindowMs: 300_000,
+};
+
+export function assertQueueName(name: unknown, field = 'name'): asserts name is string {
+  if (typeof name !== 'string' || !QUEUE_NAME.test(name)) {
+    throw new InvalidInputError(field, 'must match ^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$');
+  }
+}
+
+function intIn(value: number, field: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidInputError(field, `must be an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+/** Applies defaults and range checks; the result is what the queue row holds. */
+export function resolveQueueSettings(options: QueueOptions = {}): QueueSettings {
+  const d = DEFAULT_QUEUE_SETTINGS;
+  const settings: QueueSettings = {
+    maxAttempts: intIn(options.maxAttempts ?? d.maxAttempts, 'maxAttempts', 1, 1000),
+    visibilityTimeoutMs: intIn(
+      options.visibilityTimeoutMs ?? d.visibilityTimeoutMs,
+      'visibilityTimeoutMs',
+      1,
+      43_200_000,
+    ),
+    deadLetterQueue: options.deadLetterQueue ?? null,
+    fifo: options.fifo ?? d.fifo,
+    retentionMs:
+      options.retentionMs == null ? null : intIn(options.retentionMs, 'retentionMs', 1, Number.MAX_SAFE_INTEGER),
+    backoff: {
+      initialMs: intIn(options.backoff?.initialMs ?? d.backoff.initialMs, 'backoff.initialMs', 0, 86_400_000),
+      maxMs: intIn(options.backoff?.maxMs ?? d.backoff.maxMs, 'backoff.maxMs', 0, 86_400_000),
+    },
+    dedupWindowMs: intIn(options.dedupWindowMs ?? d.dedupWindowMs, 'dedupWindowMs', 1, 604_800_000),
+  };
+  if (settings.backoff.maxMs < settings.backoff.initialMs) {
+    throw new InvalidInputError('backoff.maxMs', 'must be greater than or equal to backoff.initialMs');
+  }
+  if (settings.deadLetterQueue !== null) assertQueueName(settings.deadLetterQueue, 'deadLetterQueue');
+  return settings;
+}
+
+export interface QueueRow {
+  name: string;
+  max_attempts: number;
+  visibility_timeout_ms: number;
+  dead_letter_queue: string | null;
+  fifo: boolean;
+  retention_ms: string | null;
+  backoff_initial_ms: number;
+  backoff_max_ms: number;
+  dedup_window_ms: number;
+  created_at: Date;
+}
+
+export function queueFromRow(row: QueueRow): Queue {
+  return {
+    name: row.name,
+    maxAttempts: row.max_attempts,
+    visibilityTimeoutMs: row.visibility_timeout_ms,
+    deadLetterQueue: row.dead_letter_queue,
+    fifo: row.fifo,
+    retentionMs: row.retention_ms === null ? null : Number(row.retention_ms),
+    backoff: { initialMs: row.backoff_initial_ms, maxMs: row.backoff_max_ms },
+    dedupWindowMs: row.dedup_window_ms,
+    createdAt: row.created_at,
+  };
+}
+
+export function sameSettings(a: QueueSettings, b: QueueSettings): boolean {
+  return (
+    a.maxAttempts === b.maxAttempts &&
+    a.visibilityTimeoutMs === b.visibilityTimeoutMs &&
+    a.deadLetterQueue === b.deadLetterQueue &&
+    a.fifo === b.fifo &&
+    a.retentionMs === b.retentionMs &&
+    a.backoff.initialMs === b.backoff.initialMs &&
+    a.backoff.maxMs === b.backoff.maxMs &&
+    a.dedupWindowMs === b.dedupWindowMs
+  );
+}

@@ -1,0 +1,1 @@
+-- Edit committed/ files directly before release; see scripts/rehash-migrations.cjs
