@@ -47,9 +47,14 @@ export async function runMigrations(options: MigrateOptions): Promise<void> {
     placeholders: { ':POSTBOX_SCHEMA': schema },
     logger,
   };
+  // graphile-migrate keeps its pool open for a while after migrating and
+  // calls process.exit(1) if that pool sees an error (say the database
+  // restarts a minute later), so the pool is closed as soon as we are done.
+  const { clearAllPools } = await import('graphile-migrate/dist/pgReal.js');
   for (let attempt = 1; ; attempt++) {
     try {
       await migrate(settings);
+      clearAllPools();
       return;
     } catch (error) {
       const busy = error instanceof Error && /exclusive lock/.test(error.message);

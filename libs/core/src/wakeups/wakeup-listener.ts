@@ -70,7 +70,12 @@ export class WakeupListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client(this.options.connectionString ?? this.options.clientConfig);
+    // Named so operators (and the fault tests) can find it in pg_stat_activity.
+    const client = new pg.Client({
+      ...(this.options.clientConfig ?? {}),
+      ...(this.options.connectionString ? { connectionString: this.options.connectionString } : {}),
+      application_name: 'postbox-listener',
+    });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, null));
     client.on('notification', (message) => {

@@ -1,0 +1,65 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type TestDatabase, useTestDatabase } from '../setup/test-database';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fixture = path.join(__dirname, '..', 'fixtures', 'consumer-process.ts');
+
+function startConsumerProcess(url: string, queue: string, env: Record<string, string>): Promise<ChildProcess> {
+  const child = fork(fixture, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, DATABASE_URL: url, QUEUE: queue, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`consumer process exited early with ${code}`)));
+  });
+}
+
+describe('a consumer process killed mid-batch', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await useTestDatabase();
+  });
+
+  it('loses nothing: its claimed, buffered and running messages reappear after the lease', async () => {
+    const postbox = await db.postbox();
+    const client = await db.client();
+    await client.query('create table deliveries (message_id bigint not null, pid int not null)');
+    await postbox.createQueue('victim', { visibilityTimeoutMs: 1_000 });
+    const { ids } = await postbox.sendBatch(
+      'victim',
+      Array.from({ length: 200 }, (_, i) => ({ body: i })),
+    );
+
+    const child = await startConsumerProcess(db.url, 'victim', { HOLD: '1', VISIBILITY_MS: '1000' });
+    // Wait until its handlers are running (5) with more claimed in its buffer.
+    for (;;) {
+      const { rows } = await client.query('select count(*)::int as n from deliveries');
+      if (rows[0].n >= 5) break;
+      await sleep(20);
+    }
+    const inFlightAtKill = (await postbox.getQueueStats('victim')).inFlight;
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(inFlightAtKill).toBeGreaterThanOrEqual(5);
+
+    const handled = new Map<string, number>();
+    const consumer = await postbox.consume('victim', (m) => void handled.set(m.id, m.attempts), {
+      concurrency: 10,
+      batchSize: 50,
+      pollIntervalMs: 100,
+    });
+    const deadline = Date.now() + 60_000;
+    while (handled.size < ids.length && Date.now() < deadline) await sleep(50);
+    await consumer.stop();
+    expect([...handled.keys()].sort()).toEqual([...ids].sort());
+    // The ones the dead process held came back as second attempts.
+    const { rows } = await client.query('select message_id::text as id from deliveries');
+    for (const { id } of rows) expect(handled.get(id)).toBe(2);
+    const stats = await postbox.getQueueStats('victim');
+    expect(stats.ready + stats.inFlight + stats.delayed + stats.dead).toBe(0);
+  });
+});
