@@ -55,16 +55,19 @@ describe('messages', () => {
 
   it('a batch with one bad message fails whole and enqueues nothing', async () => {
     await postbox.createQueue('atomic');
-    await expect(
-      postbox.sendBatch('atomic', [{ body: 1 }, { body: 2, priority: 1.5 }]),
-    ).rejects.toThrow('messages[1].priority must be a 32-bit integer');
+    await expect(postbox.sendBatch('atomic', [{ body: 1 }, { body: 2, priority: 1.5 }])).rejects.toThrow(
+      'messages[1].priority must be a 32-bit integer',
+    );
     await expect(postbox.sendBatch('atomic', [{ body: 1 }, { body: 2, delayMs: -1 }])).rejects.toThrow(
       /^messages\[1\]\.delayMs/,
     );
     await expect(postbox.send('atomic', { body: undefined })).rejects.toThrow('body is required');
-    await expect(postbox.sendBatch('atomic', Array.from({ length: 1001 }, () => ({ body: 1 })))).rejects.toThrow(
-      'messages must hold at most 1000 messages',
-    );
+    await expect(
+      postbox.sendBatch(
+        'atomic',
+        Array.from({ length: 1001 }, () => ({ body: 1 })),
+      ),
+    ).rejects.toThrow('messages must hold at most 1000 messages');
     expect(await countRows('messages', 'atomic')).toBe(0);
   });
 

@@ -1,10 +1,13 @@
 import type pg from 'pg';
+import { type MaintainArchiveOptions, maintainArchive } from './archive/maintain-archive';
+import { replayQueue } from './archive/replay-queue';
 import { Consumer } from './consumer/consumer';
 import type { ConsumeOptions, MessageHandler } from './consumer/consumer-options';
 import { type ConnectOptions, connect } from './database/connect';
 import type { Executor } from './database/database';
 import { runMigrations } from './database/run-migrations';
 import { DEFAULT_SCHEMA, tablesFor } from './database/tables';
+import { type PruneInboxOptions, pruneInbox } from './inbox/prune-inbox';
 import { ack } from './messages/ack';
 import { type ClaimOptions, claim } from './messages/claim';
 import { extend } from './messages/extend';
@@ -19,6 +22,21 @@ import { deleteQueue } from './queues/delete-queue';
 import { getQueue } from './queues/get-queue';
 import type { QueueOptions } from './queues/queue-settings';
 import { getQueueStats, listQueues } from './queues/queue-stats';
+import { createTopic } from './topics/create-topic';
+import { deleteTopic } from './topics/delete-topic';
+import { getTopic, listTopics } from './topics/list-topics';
+import { publish, publishBatch } from './topics/publish';
+import { type ReplayOptions, replayTopic } from './topics/replay-topic';
+import { type SubscribeOptions, subscribe, unsubscribe } from './topics/subscribe';
+import type { PublishedMessage, TopicOptions } from './topics/topic-settings';
+import { GroupWakeups } from './topics/wake-groups';
+import { CheckbackRunner, type CheckbackRunnerOptions, type TransactionChecker } from './transactions/checkback-runner';
+import { commitTransaction } from './transactions/commit';
+import { getTransaction } from './transactions/get-transaction';
+import { type PrepareOptions, prepareTransaction } from './transactions/prepare';
+import { type PurgeOptions, purgeResolvedTransactions } from './transactions/purge-resolved-transactions';
+import { rollbackTransaction } from './transactions/rollback';
+import type { TransactionTarget } from './transactions/transaction';
 import { NotifyAfterCommit } from './wakeups/notify-after-commit';
 import { WakeupListener } from './wakeups/wakeup-listener';
 
@@ -56,7 +74,10 @@ export class Postbox {
   readonly schema: string;
   readonly listener: WakeupListener;
   private readonly notifier: NotifyAfterCommit;
+  private readonly groupWakeups: GroupWakeups;
   private readonly consumers = new Set<Consumer>();
+  private readonly checkers = new Map<string, TransactionChecker>();
+  private checkbackRunner: CheckbackRunner | null = null;
   private readonly closeConnection: () => Promise<void>;
   private closed = false;
 
@@ -71,6 +92,7 @@ export class Postbox {
     this.schema = schema;
     this.closeConnection = closeConnection;
     this.notifier = new NotifyAfterCommit(db, schema, onError);
+    this.groupWakeups = new GroupWakeups(db, schema, onError);
     this.listener = new WakeupListener({ ...listenerConfig, channel: tablesFor(schema).wakeupChannel, onError });
   }
 
@@ -181,6 +203,104 @@ export class Postbox {
     return redrive(this.db, queue, ids, this.opts);
   }
 
+  // Half messages (transactions/): prepare → commit | rollback, with check-back.
+
+  /** Stores a half message, invisible to consumers until commitTransaction; returns its transaction id. */
+  async prepare(
+    target: TransactionTarget,
+    message: OutgoingMessage & { tag?: string },
+    options: Omit<PrepareOptions, 'schema'> = {},
+  ): Promise<string> {
+    return (await prepareTransaction(this.db, target, message, { ...options, ...this.opts })).transactionId;
+  }
+  /** Sends the half message (exactly once; repeating is a no-op). ConflictError after a rollback or expiry. */
+  commitTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
+    return commitTransaction(trx ?? this.db, transactionId, this.opts);
+  }
+  /** Discards the half message (repeating is a no-op). ConflictError after a commit. */
+  rollbackTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
+    return rollbackTransaction(trx ?? this.db, transactionId, this.opts);
+  }
+  getTransaction(transactionId: string) {
+    return getTransaction(this.db, transactionId, this.opts);
+  }
+  /**
+   * The in-process check-back for half messages to `queueOrTopic` prepared
+   * without a checkbackUrl, used by this process's check-back runner. Returns
+   * a function that unregisters it.
+   */
+  registerChecker(queueOrTopic: string, checker: TransactionChecker): () => void {
+    this.checkers.set(queueOrTopic, checker);
+    return () => {
+      if (this.checkers.get(queueOrTopic) === checker) this.checkers.delete(queueOrTopic);
+    };
+  }
+  /** Starts this process's check-back runner (one per Postbox; again after runner.stop() restarts it); close() stops it. */
+  startCheckbackRunner(options: Omit<CheckbackRunnerOptions, 'db' | 'schema' | 'checkerFor'> = {}): CheckbackRunner {
+    if (this.closed) throw new Error('Postbox is closed');
+    this.checkbackRunner ??= new CheckbackRunner({
+      onError: (error) => this.onError(error),
+      ...options,
+      db: this.db,
+      schema: this.schema,
+      checkerFor: (target) => this.checkers.get(target),
+    });
+    return this.checkbackRunner.start();
+  }
+  /** Deletes exactly-once inbox rows older than the retention (default 7 days). */
+  pruneInbox(options: Omit<PruneInboxOptions, 'schema'> = {}) {
+    return pruneInbox(this.db, { ...options, ...this.opts });
+  }
+  /** Deletes resolved half messages older than the retention (default 7 days). */
+  purgeResolvedTransactions(options: Omit<PurgeOptions, 'schema'> = {}) {
+    return purgeResolvedTransactions(this.db, { ...options, ...this.opts });
+  }
+
+  // Pub/sub (topics/): a topic fans out to consumer groups, each backed by a queue.
+
+  createTopic(name: string, options: TopicOptions = {}) {
+    return createTopic(this.db, name, options, this.opts);
+  }
+  getTopic(name: string) {
+    return getTopic(this.db, name, this.opts);
+  }
+  listTopics() {
+    return listTopics(this.db, this.opts);
+  }
+  deleteTopic(name: string) {
+    return deleteTopic(this.db, name, this.opts);
+  }
+  /** Subscribes consumer group `group`; consume its messages from the returned queue (default `<topic>.<group>`). */
+  subscribe(topic: string, group: string, options: SubscribeOptions = {}, { trx }: SendCallOptions = {}) {
+    return subscribe(trx ?? this.db, topic, group, options, this.opts);
+  }
+  unsubscribe(topic: string, group: string) {
+    return unsubscribe(this.db, topic, group, this.opts);
+  }
+  /** One statement however many groups; pass `trx` for the outbox. */
+  publish(topic: string, message: PublishedMessage, { trx }: SendCallOptions = {}) {
+    return publish(trx ?? this.db, topic, message, { ...this.opts, wakeup: this.groupWakeups.wakeup });
+  }
+  publishBatch(topic: string, messages: readonly PublishedMessage[], { trx }: SendCallOptions = {}) {
+    return publishBatch(trx ?? this.db, topic, messages, { ...this.opts, wakeup: this.groupWakeups.wakeup });
+  }
+  /**
+   * replay(topic, group, { from }): the group gets again every retained message published at or after `from`.
+   * replay(queue, { from }): the queue gets again every archived (acked, retained) message enqueued since `from`.
+   */
+  replay(topic: string, group: string, options: ReplayOptions): Promise<{ replayed: number }>;
+  replay(queue: string, options: ReplayOptions): Promise<{ replayed: number }>;
+  replay(name: string, groupOrOptions: string | ReplayOptions, options?: ReplayOptions) {
+    const call = { ...this.opts, wakeup: this.notifier.wakeup };
+    return typeof groupOrOptions === 'string'
+      ? replayTopic(this.db, name, groupOrOptions, options as ReplayOptions, call)
+      : replayQueue(this.db, name, groupOrOptions, call);
+  }
+  /** Creates upcoming archive partitions and drops expired ones; run every few minutes. */
+  maintainArchive(options: Omit<MaintainArchiveOptions, 'schema'> = {}) {
+    return maintainArchive(this.db, { ...options, ...this.opts });
+  }
+
   /** Starts a consumer; close() (or consumer.stop()) drains it. */
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
     if (this.closed) throw new Error('Postbox is closed');
@@ -198,9 +318,11 @@ export class Postbox {
   async close({ timeoutMs }: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.checkbackRunner?.stop();
     await Promise.all([...this.consumers].map((c) => c.stop({ timeoutMs })));
     this.consumers.clear();
     await this.notifier.flush();
+    await this.groupWakeups.flush();
     await this.listener.close();
     await this.closeConnection();
   }

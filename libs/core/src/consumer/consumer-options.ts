@@ -1,8 +1,16 @@
+import type { Transaction } from 'kysely';
 import type { ReceivedMessage } from '../messages/message';
 
 export interface HandlerContext {
   /** Aborted when the lease is lost (an extend found the receipt stale) or the consumer is force-stopped. */
   signal: AbortSignal;
+  /**
+   * Only with `exactlyOnce`: the database transaction holding this message's
+   * inbox row and its ack. Write the handler's effects with it; they commit
+   * together with the ack, or (on a throw or a crash) not at all.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the caller's Transaction<TheirDB> must fit
+  trx?: Transaction<any>;
 }
 
 export type MessageHandler = (message: ReceivedMessage, context: HandlerContext) => unknown | Promise<unknown>;
@@ -21,6 +29,16 @@ export interface ConsumeOptions {
    * listener. Default 1000 ms.
    */
   pollIntervalMs?: number;
+  /**
+   * Exactly-once processing for the named consumer: each delivery runs in its
+   * own transaction that inserts the inbox row (consumer, message id), runs
+   * the handler with `context.trx`, and acks, committing all three together.
+   * A delivery whose inbox row exists (this consumer committed it before) is
+   * acked without running the handler. See inbox/process-exactly-once.ts.
+   * Each running handler holds a pooled connection for its transaction: keep
+   * `concurrency` below the pool size, or claims and lease extensions wait.
+   */
+  exactlyOnce?: { consumer: string };
   /** Reported errors: failed claims/acks (retried), handler errors (nacked). */
   onError?: (error: unknown, context: { queue: string; messageId?: string }) => void;
 }

@@ -1,4 +1,5 @@
 import type { Executor } from '../database/database';
+import { checkConsumerName, processExactlyOnce } from '../inbox/process-exactly-once';
 import { ack } from '../messages/ack';
 import { claim } from '../messages/claim';
 import { extend } from '../messages/extend';
@@ -68,6 +69,7 @@ export class Consumer {
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 1000) {
       throw new Error('batchSize must be between 1 and 1000');
     }
+    if (options.exactlyOnce) checkConsumerName(options.exactlyOnce.consumer);
   }
 
   /** Checks the queue exists, subscribes to wake-ups and starts claiming. */
@@ -161,8 +163,22 @@ export class Consumer {
   private async run(held: Held): Promise<void> {
     const { message } = held;
     try {
-      await this.handler(message, { signal: held.controller.signal });
-      this.pendingAcks.push(message.receipt);
+      const exactlyOnce = this.options.exactlyOnce;
+      if (exactlyOnce) {
+        // Inbox row, handler effects and ack commit as one transaction, so
+        // this path acks by itself instead of through the batched flush.
+        const outcome = await processExactlyOnce(
+          this.deps.db,
+          message,
+          exactlyOnce.consumer,
+          (trx) => this.handler(message, { signal: held.controller.signal, trx }),
+          { schema: this.deps.schema },
+        );
+        if (outcome.acked) this.stats.acked++;
+      } else {
+        await this.handler(message, { signal: held.controller.signal });
+        this.pendingAcks.push(message.receipt);
+      }
     } catch (error) {
       this.report(error, message.id);
       this.pendingNacks.push({ receipt: message.receipt, error: describeError(error) });
@@ -171,7 +187,11 @@ export class Consumer {
     void this.flush();
     if (!this.stopping) {
       this.dispatch();
-      if (this.buffer.length < this.batchSize) this.fetch();
+      // Refill at half a buffer, so each claim takes about half a batch.
+      // Refilling whenever the buffer was below full made every finished
+      // handler trigger a claim of 1-2 rows: the drain bench ran ~1k msg/s
+      // that way, each claim paying a whole statement + commit for a row.
+      if (this.buffer.length <= this.batchSize / 2) this.fetch();
     } else if (this.running.size === 0) {
       this.idle?.();
     }

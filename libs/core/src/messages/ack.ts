@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import { ackAndArchive } from '../archive/ack-and-archive';
+import { knownToArchive } from '../archive/acked-retention-cache';
 import type { Executor } from '../database/database';
 import { parseReceipts } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
@@ -23,6 +25,13 @@ export async function ack(
 ): Promise<AckResult> {
   if (receipts.length === 0) return { acked: 0, stale: [] };
   const parsed = parseReceipts(receipts);
+  // Queues with retentionMs archive what they ack (archive/ack-and-archive.ts);
+  // all others keep this plain DELETE, with no archive cost at all.
+  const archives = knownToArchive(db, schema, queue);
+  if (archives !== false) {
+    const archived = await ackAndArchive(db, queue, parsed, { schema, detect: archives === undefined });
+    return matchReceipts(receipts, parsed, archived, 'acked');
+  }
   const t = tablesFor(schema);
   const { rows } = await sql<{ id: string }>`
     delete from ${t.messages} m

@@ -51,8 +51,9 @@ export async function claim(
     throw new InvalidInputError('visibilityTimeoutMs', 'must be an integer between 1 and 43200000');
   }
   const t = tablesFor(options.schema);
-  const fifoHead = sql`(m.group_key is null or m.id = (
-      select min(h.id) from ${t.messages} h where h.queue = m.queue and h.group_key = m.group_key))`;
+  // The candidate scan lives in a SQL function (migration 000004) so that it can
+  // pin the ordered index scan; see there for why and what it measured.
+  const candidates = sql.id(t.schema, 'claim_candidates');
   const { rows } = await sql<ClaimedRow>`
     with q as (
       select fifo, max_attempts, dead_letter_queue,
@@ -60,12 +61,8 @@ export async function claim(
       from ${t.queues} where name = ${queue}
     ),
     candidates as (
-      select m.id, m.attempts from ${t.messages} m
-      where m.queue = ${queue} and m.available_at <= now()
-        and ((select not fifo from q) or ${fifoHead})
-      order by m.priority, m.available_at, m.id
-      limit ${max}
-      for update skip locked
+      select c.id, c.attempts
+      from ${candidates}(${queue}, ${max}::int, coalesce((select fifo from q), false)) c
     ),
     claimed as (
       update ${t.messages} m

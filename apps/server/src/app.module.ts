@@ -1,0 +1,22 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { MessagesModule } from './messages/messages.module';
+import type { Postbox } from './postbox.provider';
+import { QueuesModule } from './queues/queues.module';
+import { ServerCoreModule } from './server-core.module';
+import type { ServerOptions } from './server-options';
+import { ServiceModule } from './service/service.module';
+import { TopicsModule } from './topics/topics.module';
+import { TransactionsModule } from './transactions/transactions.module';
+
+/**
+ * The REST service. Feature modules go in `imports`; each can inject the
+ * Postbox with `@Inject(POSTBOX)` (postbox.provider.ts).
+ */
+@Module({
+  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule],
+})
+export class AppModule {
+  static forRoot(postbox: Postbox, options: ServerOptions): DynamicModule {
+    return { module: AppModule, imports: [ServerCoreModule.forRoot(postbox, options)] };
+  }
+}

@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { QueueWithStats } from '../../../../../libs/core/src/queues/queue-stats';
+import { BackoffDto } from './create-queue.dto';
+
+/** A queue as GET /v1/queues answers it: depth by state plus its settings. */
+export class QueueView {
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'Visible now' }) ready!: number;
+  @ApiProperty({ description: 'Not yet visible (delayMs, availableAt, retry backoff)' }) delayed!: number;
+  @ApiProperty({ description: 'Leased to a consumer' }) inFlight!: number;
+  @ApiProperty({ description: 'Dead letters' }) dead!: number;
+  @ApiProperty({ type: Number, nullable: true }) oldestReadyAgeMs!: number | null;
+  @ApiProperty() maxAttempts!: number;
+  @ApiProperty() visibilityTimeoutMs!: number;
+  @ApiProperty({ type: String, nullable: true }) deadLetterQueue!: string | null;
+  @ApiProperty() fifo!: boolean;
+  @ApiProperty({ type: Number, nullable: true }) retentionMs!: number | null;
+  @ApiProperty({ type: BackoffDto }) backoff!: BackoffDto;
+  @ApiPropertyOptional() dedupWindowMs!: number;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+}
+
+export function toQueueView(queue: QueueWithStats): QueueView {
+  return {
+    name: queue.name,
+    ready: queue.ready,
+    delayed: queue.delayed,
+    inFlight: queue.inFlight,
+    dead: queue.dead,
+    oldestReadyAgeMs: queue.oldestReadyAgeMs,
+    maxAttempts: queue.maxAttempts,
+    visibilityTimeoutMs: queue.visibilityTimeoutMs,
+    deadLetterQueue: queue.deadLetterQueue,
+    fifo: queue.fifo,
+    retentionMs: queue.retentionMs,
+    backoff: queue.backoff,
+    dedupWindowMs: queue.dedupWindowMs,
+    createdAt: queue.createdAt.toISOString(),
+  };
+}

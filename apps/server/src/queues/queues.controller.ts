@@ -1,0 +1,55 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { QueueNotFoundError } from '../../../../libs/core/src/errors';
+import type { HttpResponse } from '../http-types';
+import { POSTBOX, type Postbox } from '../postbox.provider';
+import { CreateQueueDto } from './dto/create-queue.dto';
+import { QueueParams } from './dto/queue-params.dto';
+import { QueueView, toQueueView } from './dto/queue-view';
+
+@ApiTags('queues')
+@ApiBearerAuth()
+@ApiSecurity('x-api-key')
+@Controller('v1/queues')
+export class QueuesController {
+  constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: QueueView, description: 'Created' })
+  @ApiOkResponse({ type: QueueView, description: 'Already existed with the same settings' })
+  @ApiConflictResponse({ description: 'Already exists with other settings' })
+  async create(@Body() dto: CreateQueueDto, @Res({ passthrough: true }) res: HttpResponse): Promise<QueueView> {
+    const { name, ...options } = dto;
+    const { created } = await this.postbox.createQueue(name, options);
+    if (!created) res.status(200);
+    return toQueueView(await this.postbox.getQueueStats(name));
+  }
+
+  @Get()
+  @ApiOkResponse({ type: QueueView, isArray: true })
+  async list(): Promise<QueueView[]> {
+    return (await this.postbox.listQueues()).map(toQueueView);
+  }
+
+  @Get(':queue')
+  @ApiOkResponse({ type: QueueView })
+  @ApiNotFoundResponse()
+  async get(@Param() { queue }: QueueParams): Promise<QueueView> {
+    return toQueueView(await this.postbox.getQueueStats(queue));
+  }
+
+  @Delete(':queue')
+  @HttpCode(204)
+  @ApiNotFoundResponse()
+  async delete(@Param() { queue }: QueueParams): Promise<void> {
+    if (!(await this.postbox.deleteQueue(queue))) throw new QueueNotFoundError(queue);
+  }
+}

@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { freePort } from '../../../libs/core/src/database/embedded-postgres';
+import { POSTBOX_QUEUE } from '../peers/postbox-peer';
+import { now, sleep } from '../timing';
+
+export type RestResult =
+  | { skipped: string }
+  | {
+      singlePostPerSecond: number;
+      batchRequestsPerSecond: number;
+      batchMessagesPerSecond: number;
+      receiveAckMessagesPerSecond: number;
+      errors: number;
+    };
+
+const BATCH = 100;
+const RECEIVE_MAX = 100;
+
+/** The compiled service (`npm run bench` builds first); Nest needs tsc's decorator metadata, so not tsx. */
+function serverEntry(): string | null {
+  for (const candidate of [
+    path.resolve('dist/apps/server/src/main.js'),
+    path.resolve(__dirname, '../../../apps/server/src/main.js'),
+  ]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/**
+ * Workload 5: the REST service as users run it (its own process, `npm
+ * start`'s entry point, on the bench database), driven by autocannon:
+ * single-message POSTs, 100-message batch POSTs, then a receive(100) + ack
+ * loop over the backlog those left behind.
+ */
+export async function restWorkloads(
+  url: string,
+  { seconds, connections }: { seconds: number; connections: number },
+  log: (line: string) => void,
+): Promise<RestResult> {
+  const entry = serverEntry();
+  if (!entry) return { skipped: 'no compiled service (dist/apps/server/src/main.js); run `npm run bench`' };
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server: ChildProcess = spawn(process.execPath, [entry], {
+    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  server.stderr?.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  try {
+    const deadline = now() + 60_000;
+    for (;;) {
+      if (server.exitCode !== null) return { skipped: `service exited (${server.exitCode}): ${stderr.trim().slice(-500)}` };
+      const ok = await fetch(`${base}/health`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) break;
+      if (now() > deadline) return { skipped: 'service did not become healthy within 60 s' };
+      await sleep(200);
+    }
+    const created = await fetch(`${base}/v1/queues`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: POSTBOX_QUEUE }),
+    });
+    if (!created.ok) return { skipped: `creating the queue answered ${created.status}` };
+    const messagesUrl = `${base}/v1/queues/${POSTBOX_QUEUE}/messages`;
+    const post = (body: unknown) =>
+      autocannon({
+        url: messagesUrl,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        connections,
+        duration: seconds,
+      });
+
+    log('  REST single POST');
+    const single = await post({ body: { n: 1, t: 0 } });
+    log('  REST batch POST');
+    const batch = await post({ messages: Array.from({ length: BATCH }, (_, n) => ({ body: { n, t: 0 } })) });
+
+    log('  REST receive + ack');
+    let received = 0;
+    let errors = single.non2xx + single.errors + batch.non2xx + batch.errors;
+    const end = now() + seconds * 1000;
+    const start = now();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (now() < end) {
+          const r = await fetch(`${base}/v1/queues/${POSTBOX_QUEUE}/receive`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ max: RECEIVE_MAX }),
+          });
+          if (!r.ok) {
+            errors++;
+            continue;
+          }
+          const { messages } = (await r.json()) as { messages: { receipt: string }[] };
+          if (messages.length === 0) break;
+          const a = await fetch(`${base}/v1/queues/${POSTBOX_QUEUE}/ack`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ receipts: messages.map((m) => m.receipt) }),
+          });
+          if (a.ok) received += messages.length;
+          else errors++;
+        }
+      }),
+    );
+    const elapsed = (now() - start) / 1000;
+    return {
+      singlePostPerSecond: single['2xx'] / single.duration,
+      batchRequestsPerSecond: batch['2xx'] / batch.duration,
+      batchMessagesPerSecond: (batch['2xx'] / batch.duration) * BATCH,
+      receiveAckMessagesPerSecond: received / elapsed,
+      errors,
+    };
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => {
+      if (server.exitCode !== null) resolve(null);
+      else server.once('exit', resolve);
+    });
+  }
+}

@@ -1,0 +1,141 @@
+import { sql } from 'kysely';
+import type { Executor } from '../database/database';
+import type { SchemaOption } from '../database/tables';
+import { InvalidInputError } from '../errors';
+import { toMessageColumns } from '../messages/message';
+import { MAX_BATCH } from '../messages/send';
+import {
+  checkTag,
+  type PublishedMessage,
+  TAG_HEADER,
+  TOPIC_HEADER,
+  TOPIC_MESSAGE_ID_HEADER,
+  TopicNotFoundError,
+} from './topic-settings';
+import { pubSubTablesFor } from './topic-tables';
+import { notifyQueues } from './wake-groups';
+
+export interface PublishOptions extends SchemaOption {
+  /**
+   * How the groups' consumers are woken after a publish outside a
+   * transaction: default one NOTIFY statement for all of them; a Postbox
+   * client passes its GroupWakeups (wake-groups.ts), which coalesces them.
+   */
+  wakeup?: (queues: readonly string[]) => void;
+}
+
+export interface PublishResult {
+  /** The topic message id (the same for every group's copy; header x-postbox-topic-message-id). */
+  id: string;
+  /** How many groups got a copy. */
+  deliveredTo: number;
+}
+
+interface PublishRow {
+  id: string;
+  delivered_to: number;
+  woken: string[] | null;
+}
+
+/** Publishes one message. See publishBatch. */
+export async function publish(
+  db: Executor,
+  topic: string,
+  message: PublishedMessage,
+  options: PublishOptions = {},
+): Promise<PublishResult> {
+  const [result] = await publishBatch(db, topic, [message], options);
+  return result as PublishResult;
+}
+
+/**
+ * Publishes up to 1000 messages to a topic in ONE statement, however many
+ * groups subscribe: the fan-out is a join of the input (unnest) with the
+ * topic's subscriptions, inserted into the groups' queues as one set, plus
+ * one archive row per message when the topic has a retention. Pass the
+ * caller's transaction as `db` for the outbox: every group gets the
+ * messages if and only if that transaction commits.
+ *
+ * Wake-ups: inside a transaction the statement NOTIFYs each group queue once
+ * (Postgres folds duplicates per transaction, and the notifications fire at
+ * commit); outside one, each group queue is woken after the commit, as send
+ * does, so the commit path stays free of the notification lock.
+ */
+export async function publishBatch(
+  db: Executor,
+  topic: string,
+  messages: readonly PublishedMessage[],
+  options: PublishOptions = {},
+): Promise<PublishResult[]> {
+  if (messages.length === 0) return [];
+  if (messages.length > MAX_BATCH) throw new InvalidInputError('messages', `must hold at most ${MAX_BATCH} messages`);
+  const single = messages.length === 1;
+  const columns = messages.map((m, i) => {
+    const prefix = single ? '' : `messages[${i}].`;
+    // Dedup keys are per queue; a topic-wide window is not built yet.
+    if (m && (m as { dedupKey?: unknown }).dedupKey !== undefined) {
+      throw new InvalidInputError(`${prefix}dedupKey`, 'is not supported when publishing to a topic');
+    }
+    return { ...toMessageColumns(m, prefix), tag: checkTag(m.tag, `${prefix}tag`) };
+  });
+  const t = pubSubTablesFor(options.schema);
+  const inTransaction = db.isTransaction;
+  const wake = inTransaction
+    ? sql`select count(pg_notify(${t.wakeupChannel}, queue)) as n from matched_queues`
+    : sql`select 0 as n`;
+  const { rows } = await sql<PublishRow>`
+    with topic as (select name, retention_ms from ${t.topics} where name = ${topic}),
+    input as materialized (
+      select i.ord, i.body, i.priority, i.group_key, i.tag,
+             coalesce(i.available_at, now() + i.delay_ms * interval '1 millisecond') as available_at,
+             m.id,
+             coalesce(i.headers, '{}'::jsonb)
+               || jsonb_build_object(${TOPIC_HEADER}::text, topic.name, ${TOPIC_MESSAGE_ID_HEADER}::text, m.id::text)
+               || case when i.tag is null then '{}'::jsonb else jsonb_build_object(${TAG_HEADER}::text, i.tag) end
+               as headers
+      from topic,
+        unnest(
+          ${columns.map((c) => c.body)}::jsonb[],
+          ${columns.map((c) => c.headers)}::jsonb[],
+          ${columns.map((c) => c.priority)}::int[],
+          ${columns.map((c) => c.delayMs)}::bigint[],
+          ${columns.map((c) => c.availableAt)}::timestamptz[],
+          ${columns.map((c) => c.groupKey)}::text[],
+          ${columns.map((c) => c.tag)}::text[]
+        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, ord),
+        lateral (select nextval(${t.topicMessageIdSeq}::regclass) as id) m
+      order by i.ord
+    ),
+    deliveries as materialized (
+      select i.ord, s.queue from input i
+      join ${t.subscriptions} s on s.topic = ${topic} and (s.tags is null or i.tag = any(s.tags))
+    ),
+    fanout as (
+      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key)
+      select d.queue, i.body, i.headers, i.priority, i.available_at, i.group_key
+      from deliveries d join input i on i.ord = d.ord
+      order by i.ord, d.queue
+    ),
+    archived as (
+      insert into ${t.publishedMessages} (id, topic, tag, priority, group_key, headers, body)
+      select i.id, topic.name, i.tag, i.priority, i.group_key, i.headers, i.body
+      from input i, topic where topic.retention_ms is not null
+    ),
+    matched_queues as (select distinct queue from deliveries),
+    wake as (${wake})
+    select i.id,
+           coalesce(c.n, 0)::int as delivered_to,
+           case when i.ord = 1 then (select array_agg(queue) from matched_queues) end as woken
+    from input i
+    left join (select ord, count(*) as n from deliveries group by ord) c on c.ord = i.ord
+    left join wake on true
+    order by i.ord`.execute(db);
+  if (rows.length === 0) throw new TopicNotFoundError(topic);
+
+  const woken = rows[0]?.woken ?? [];
+  if (!inTransaction && woken.length > 0) {
+    if (options.wakeup) options.wakeup(woken);
+    else await notifyQueues(db, woken, options.schema);
+  }
+  return rows.map((row) => ({ id: String(row.id), deliveredTo: Number(row.delivered_to) }));
+}

@@ -1,0 +1,37 @@
+import { sql } from 'kysely';
+import type { Executor } from '../database/database';
+import { ConflictError } from '../errors';
+import { describeState, findTransactionRow, type ResolveOptions } from './commit';
+import {
+  checkTransactionId,
+  type TransactionInfo,
+  type TransactionRow,
+  transactionFromRow,
+  transactionTablesFor,
+} from './transaction';
+
+/**
+ * Discards a half message: prepared → rolledBack, one statement (nothing was
+ * ever in the messages table, so there is nothing else to undo). Rolling back
+ * a rolled-back or expired transaction returns it unchanged; rolling back a
+ * committed one is a ConflictError (its message may already be consumed).
+ */
+export async function rollbackTransaction(
+  db: Executor,
+  transactionId: string,
+  { schema, resolvedBy = 'producer' }: ResolveOptions = {},
+): Promise<TransactionInfo> {
+  const id = checkTransactionId(transactionId);
+  const tx = transactionTablesFor(schema);
+  const { rows } = await sql<TransactionRow>`
+    update ${tx.transactions}
+    set state = 'rolledBack', resolved_at = now(), resolved_by = ${resolvedBy}
+    where id = ${id} and state = 'prepared'
+    returning *`.execute(db);
+  if (rows[0]) return transactionFromRow(rows[0]);
+  const current = await findTransactionRow(db, id, schema);
+  if (current.state === 'committed') {
+    throw new ConflictError(`transaction "${id}" is already ${describeState(current.state)} and cannot be rolled back`);
+  }
+  return transactionFromRow(current);
+}

@@ -1,0 +1,20 @@
+export type {
+  CheckAnswer,
+  HandlerContext,
+  OutgoingMessage,
+  PublishedMessage,
+  Queue,
+  QueueOptions,
+  ReceivedMessage,
+  TransactionInfo,
+  TransactionTarget,
+} from '../../core/src';
+export * from './handler-metadata';
+export { PostboxModule } from './postbox.module';
+export { POSTBOX_ASYNC_OPTIONS_TYPE, POSTBOX_MODULE_OPTIONS, POSTBOX_OPTIONS_TYPE } from './postbox.module-definition';
+export { PostboxClient } from './postbox-client';
+export { PostboxExplorer } from './postbox-explorer';
+export * from './postbox-module-options';
+export { QueueHandler } from './queue-handler.decorator';
+export { TopicHandler } from './topic-handler.decorator';
+export { TransactionChecker } from './transaction-checker.decorator';
