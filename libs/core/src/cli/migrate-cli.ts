@@ -16,7 +16,9 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log('usage: npm run migrate [-- --database-url URL] [--schema NAME]  (defaults: $DATABASE_URL, $POSTBOX_SCHEMA)');
+    console.log(
+      'usage: npm run migrate [-- --database-url URL] [--schema NAME]  (defaults: $DATABASE_URL, $POSTBOX_SCHEMA)',
+    );
     return;
   }
   const connectionString = values['database-url'] ?? process.env.DATABASE_URL;
