@@ -50,14 +50,21 @@ export function resultsTable(rows: MetricRow[], peers: string[]): string {
 export function targetsTable(rows: TargetRow[]): string {
   const table = new Table({ head: ['target', 'measured', 'met'], style: { head: [], border: [] } });
   for (const row of rows) {
-    table.push([row.target, row.measured, row.met === null ? `n/a${row.note ? ` (${row.note})` : ''}` : row.met ? 'met' : 'NOT met']);
+    table.push([
+      row.target,
+      row.measured,
+      row.met === null ? `n/a${row.note ? ` (${row.note})` : ''}` : row.met ? 'met' : 'NOT met',
+    ]);
   }
   return table.toString();
 }
 
 /** The same tables as GitHub markdown, for docs/performance.md. */
 export function markdown(rows: MetricRow[], peers: string[], targets: TargetRow[]): string {
-  const lines = [`| workload | ${peers.join(' | ')} | postbox vs best peer |`, `|---|${peers.map(() => '---:|').join('')}---|`];
+  const lines = [
+    `| workload | ${peers.join(' | ')} | postbox vs best peer |`,
+    `|---|${peers.map(() => '---:|').join('')}---|`,
+  ];
   for (const row of rows) {
     const { ratio, peer } = ratioAgainstPeers(row);
     lines.push(
@@ -65,6 +72,9 @@ export function markdown(rows: MetricRow[], peers: string[], targets: TargetRow[
     );
   }
   lines.push('', '| target | measured | met |', '|---|---|---|');
-  for (const t of targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met === null ? `n/a${t.note ? ` (${t.note})` : ''}` : t.met ? 'met' : '**not met**'} |`);
+  for (const t of targets)
+    lines.push(
+      `| ${t.target} | ${t.measured} | ${t.met === null ? `n/a${t.note ? ` (${t.note})` : ''}` : t.met ? 'met' : '**not met**'} |`,
+    );
   return lines.join('\n');
 }

@@ -25,8 +25,18 @@ import { steadyState } from './workloads/steady-state';
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = new Set(args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? []);
-const peerFilter = new Set(args.find((a) => a.startsWith('--peers='))?.slice(8).split(',') ?? []);
+const only = new Set(
+  args
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',') ?? [],
+);
+const peerFilter = new Set(
+  args
+    .find((a) => a.startsWith('--peers='))
+    ?.slice(8)
+    .split(',') ?? [],
+);
 const runs = (workload: string) => only.size === 0 || only.has(workload);
 
 const SIZES = quick
@@ -192,7 +202,9 @@ async function main(): Promise<void> {
       log(`backlog scaling: ${SIZES.backlog.sizes.join(' vs ')}`);
       const points = await backlogScaling(postbox, SIZES.backlog);
       raw.backlog = points;
-      for (const p of points) row(`claim of 10 with ${p.waiting.toLocaleString('en-US')} waiting, p50`, 'ms', false).values.postbox = p.claimP50Ms;
+      for (const p of points)
+        row(`claim of 10 with ${p.waiting.toLocaleString('en-US')} waiting, p50`, 'ms', false).values.postbox =
+          p.claimP50Ms;
       const [small, large] = points;
       if (small && large) {
         const ratio = large.claimP50Ms / small.claimP50Ms;
@@ -214,7 +226,10 @@ async function main(): Promise<void> {
     memoryGb: Math.round(os.totalmem() / 1e9),
     node: process.version,
     postgres: `${server.server_version} (${database.embedded ? 'embedded' : 'DATABASE_URL'}; fsync=${server.fsync}, synchronous_commit=${server.synchronous_commit}, shared_buffers=${server.shared_buffers})`,
-    loadAverage: { atStart: loadAtStart.map((l) => Number(l.toFixed(2))), atEnd: loadAtEnd.map((l) => Number(l.toFixed(2))) },
+    loadAverage: {
+      atStart: loadAtStart.map((l) => Number(l.toFixed(2))),
+      atEnd: loadAtEnd.map((l) => Number(l.toFixed(2))),
+    },
   };
   process.stdout.write(`\n${resultsTable(rows, names)}\n\n${targetsTable(targets)}\n`);
   for (const peer of active) process.stdout.write(`  ${peer.name}: ${peer.configuration}\n`);
@@ -225,8 +240,21 @@ async function main(): Promise<void> {
   );
   const dir = path.resolve('bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
-  const result = { startedAt: new Date(startedAt).toISOString(), quick, machine, peers: Object.fromEntries(active.map((p) => [p.name, p.configuration])), rows, targets, notes, raw, markdown: markdown(rows, names, targets) };
+  const file = path.join(
+    dir,
+    `${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`,
+  );
+  const result = {
+    startedAt: new Date(startedAt).toISOString(),
+    quick,
+    machine,
+    peers: Object.fromEntries(active.map((p) => [p.name, p.configuration])),
+    rows,
+    targets,
+    notes,
+    raw,
+    markdown: markdown(rows, names, targets),
+  };
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`  results: ${path.relative(process.cwd(), file)}\n`);
 }

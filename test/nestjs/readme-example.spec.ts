@@ -9,10 +9,10 @@ import { until } from './until';
 const ROOT = path.resolve(__dirname, '../..');
 
 /**
- * docs/nestjs.md shows readme-example.ts verbatim (only the import path
+ * README.md shows readme-example.ts verbatim (only the import path
  * differs); this runs it, and fails when the two drift apart.
  */
-describe('docs/nestjs.md: "Use it from NestJS"', () => {
+describe('README.md: "Use it from NestJS"', () => {
   let db: TestDatabase;
   let sql: pg.Client;
   const previousUrl = process.env.DATABASE_URL;
@@ -27,7 +27,7 @@ describe('docs/nestjs.md: "Use it from NestJS"', () => {
   });
 
   it('the documented code is the code this test runs', () => {
-    const doc = readFileSync(path.join(ROOT, 'docs/nestjs.md'), 'utf8');
+    const doc = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const code = readFileSync(path.join(__dirname, 'readme-example.ts'), 'utf8')
       .replace("from '../../libs/nestjs/src'", "from 'postbox/nestjs'")
       .trim();
@@ -35,7 +35,9 @@ describe('docs/nestjs.md: "Use it from NestJS"', () => {
   });
 
   it('runs: a signup commits the user and the message together, and the handler sends once', async () => {
-    const docTables = readFileSync(path.join(ROOT, 'docs/nestjs.md'), 'utf8').match(/```sql\n([\s\S]*?)```/);
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use it from NestJS'));
+    const docTables = section.match(/```sql\n([\s\S]*?)```/);
     expect(docTables).not.toBeNull();
     await sql.query((docTables as RegExpMatchArray)[1] as string);
 

@@ -216,15 +216,20 @@ describe('exactly-once consumer (inbox)', () => {
       );
       const deaths = await Promise.all(killers.map((k) => k.exited));
       expect(deaths.map((d) => d.signal)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL']);
-      // Exactly the transactions that committed before each kill left effects.
+      // Each process died at its N-th commit. Its other handlers (concurrency 4)
+      // run on other connections, and up to 3 of their COMMITs may reach the
+      // server before the SIGKILL lands, so a process leaves N..N+3 effects
+      // (N-1..N+2 when killed before its N-th COMMIT) — never fewer.
+      let committedBeforeKill = 0;
       for (const [i, killer] of killers.entries()) {
         const n = killAtCommits[i] as number;
-        expect(await count('select count(*) as n from inbox_effects where pid = $1', [killer.child.pid])).toBe(
-          committedByKilled(n),
-        );
+        const left = await count('select count(*) as n from inbox_effects where pid = $1', [killer.child.pid]);
+        expect(left).toBeGreaterThanOrEqual(committedByKilled(n));
+        expect(left).toBeLessThanOrEqual(committedByKilled(n) + 3);
+        committedBeforeKill += left;
       }
-      const beforeRecovery = await count('select n from inbox_counter');
-      expect(beforeRecovery).toBe(killAtCommits.map(committedByKilled).reduce((a, b) => a + b));
+      // The counter moved exactly once per committed effect, nothing more.
+      expect(await count('select n from inbox_counter')).toBe(committedBeforeKill);
 
       // Recovery: two fresh consumers take over, including the leases the dead ones held.
       const recovery = await Promise.all(

@@ -1,5 +1,5 @@
-import PgBoss from 'pg-boss';
 import pg from 'pg';
+import PgBoss from 'pg-boss';
 import type { BenchBody, BenchHandler, Peer } from '../peer';
 
 const QUEUE = 'bench';

@@ -56,7 +56,8 @@ export async function restWorkloads(
   try {
     const deadline = now() + 60_000;
     for (;;) {
-      if (server.exitCode !== null) return { skipped: `service exited (${server.exitCode}): ${stderr.trim().slice(-500)}` };
+      if (server.exitCode !== null)
+        return { skipped: `service exited (${server.exitCode}): ${stderr.trim().slice(-500)}` };
       const ok = await fetch(`${base}/health`)
         .then((r) => r.ok)
         .catch(() => false);

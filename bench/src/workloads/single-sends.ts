@@ -15,7 +15,12 @@ export interface SingleSendsResult {
  */
 export async function singleSends(
   peer: Peer,
-  { total, producers, concurrency, send }: {
+  {
+    total,
+    producers,
+    concurrency,
+    send,
+  }: {
     total: number;
     producers: number;
     concurrency: number;

@@ -20,23 +20,23 @@ export async function ackAndArchive(
   queue: string,
   parsed: readonly ParsedReceipt[],
   { schema, detect }: { schema?: string; detect: boolean },
-): Promise<{ id: string }[]> {
+): Promise<{ id: string; token: string }[]> {
   const t = pubSubTablesFor(schema);
   const retention = sql`(select retention_ms is not null from ${t.queues} where name = ${queue})`;
-  const { rows } = await sql<{ id: string | null; archives: boolean | null }>`
+  const { rows } = await sql<{ id: string | null; token: string | null; archives: boolean | null }>`
     with gone as (
       delete from ${t.messages} m
       using unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
       where m.id = r.id and m.lease_token = r.token and m.queue = ${queue}
-      returning m.id, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.headers, m.body
+      returning m.id, m.lease_token as token, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.headers, m.body
     ),
     archived as (
       insert into ${t.archivedMessages} (id, queue, priority, attempts, enqueued_at, group_key, headers, body)
       select id, queue, priority, attempts, enqueued_at, group_key, headers, body from gone
       where ${detect ? sql`coalesce(${retention}, false)` : sql`true`}
     )
-    select g.id, ${detect ? retention : sql`true`} as archives
+    select g.id, g.token, ${detect ? retention : sql`true`} as archives
     from (select 1) one left join gone g on true`.execute(db);
   if (detect) rememberArchiving(db, schema, queue, rows[0]?.archives === true);
-  return rows.filter((row): row is { id: string; archives: boolean | null } => row.id !== null);
+  return rows.filter((row): row is { id: string; token: string; archives: boolean | null } => row.id !== null);
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { ackAndArchive } from '../archive/ack-and-archive';
 import { knownToArchive } from '../archive/acked-retention-cache';
 import type { Executor } from '../database/database';
-import { parseReceipts } from '../database/receipt';
+import { type ParsedReceipt, parseReceipts } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 
 export interface AckResult {
@@ -33,22 +33,34 @@ export async function ack(
     return matchReceipts(receipts, parsed, archived, 'acked');
   }
   const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string }>`
+  const { rows } = await sql<{ id: string; token: string }>`
     delete from ${t.messages} m
     using unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
     where m.id = r.id and m.lease_token = r.token and m.queue = ${queue}
-    returning m.id`.execute(db);
+    returning m.id, m.lease_token as token`.execute(db);
   return matchReceipts(receipts, parsed, rows, 'acked');
 }
 
-/** Splits receipts into the ones the statement touched and the stale rest. */
+/**
+ * Splits receipts into the ones the statement touched and the stale rest.
+ * Matched by id AND lease token: one request may carry a stale and the
+ * current receipt of the same message, and only the current one counts.
+ */
 export function matchReceipts<K extends string>(
   receipts: readonly string[],
-  parsed: readonly { id: string }[],
-  rows: readonly { id: string | number }[],
+  parsed: readonly ParsedReceipt[],
+  rows: readonly { id: string | number; token: string | number }[],
   key: K,
 ): { [P in K]: number } & { stale: string[] } {
-  const touched = new Set(rows.map((r) => String(r.id)));
-  const stale = receipts.filter((_, i) => !touched.has(parsed[i]?.id as string));
+  const touched = new Set(rows.map((r) => deliveryKey(r.id, r.token)));
+  const stale = receipts.filter((_, i) => {
+    const receipt = parsed[i] as ParsedReceipt;
+    return !touched.has(deliveryKey(receipt.id, receipt.token));
+  });
   return { [key]: touched.size, stale } as { [P in K]: number } & { stale: string[] };
+}
+
+/** Canonical "<id>.<token>" (the database prints "7", a receipt may say "007"). */
+export function deliveryKey(id: string | number, token: string | number): string {
+  return `${BigInt(id)}.${BigInt(token)}`;
 }

@@ -28,11 +28,11 @@ export async function extend(
   if (receipts.length === 0) return { extended: 0, stale: [] };
   const parsed = parseReceipts(receipts);
   const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string }>`
+  const { rows } = await sql<{ id: string; token: string }>`
     update ${t.messages} m
     set available_at = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
     from unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
     where m.id = r.id and m.lease_token = r.token and m.queue = ${queue}
-    returning m.id`.execute(db);
+    returning m.id, m.lease_token as token`.execute(db);
   return matchReceipts(receipts, parsed, rows, 'extended');
 }

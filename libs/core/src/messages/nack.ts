@@ -3,6 +3,7 @@ import type { Executor } from '../database/database';
 import { parseReceipt } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
+import { deliveryKey } from './ack';
 import { deadLetterCtes } from './dead-letter';
 import { MAX_DELAY_MS } from './message';
 
@@ -47,7 +48,7 @@ export async function nack(
     }
   });
   const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string; outcome: 'retried' | 'dead' }>`
+  const { rows } = await sql<{ id: string; token: string; outcome: 'retried' | 'dead' }>`
     with q as (
       select max_attempts, backoff_initial_ms, backoff_max_ms, dead_letter_queue
       from ${t.queues} where name = ${queue}
@@ -61,7 +62,7 @@ export async function nack(
       ) as r(id, token, error, delay_ms)
     ),
     target as (
-      select m.id, m.attempts, i.error, i.delay_ms from ${t.messages} m
+      select m.id, i.token, m.attempts, i.error, i.delay_ms from ${t.messages} m
       join input i on m.id = i.id and m.lease_token = i.token
       where m.queue = ${queue}
       for update of m
@@ -76,22 +77,24 @@ export async function nack(
               * (0.5 + random() / 2))
       from target x, q
       where m.id = x.id and x.attempts < q.max_attempts
-      returning m.id
+      returning m.id, x.token
     ),
     exhausted as (
       delete from ${t.messages} m using target x, q
       where m.id = x.id and x.attempts >= q.max_attempts
-      returning m.id, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.dedup_key,
+      returning m.id, x.token, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.dedup_key,
                 coalesce(x.error, m.last_error) as last_error, m.headers, m.body
     ),
     ${deadLetterCtes(t, 'failed on the final attempt')}
-    select id, 'retried' as outcome from retried
+    select id, token, 'retried' as outcome from retried
     union all
-    select id, 'dead' as outcome from exhausted`.execute(db);
-  const touched = new Set(rows.map((r) => String(r.id)));
+    select id, token, 'dead' as outcome from exhausted`.execute(db);
+  const touched = new Set(rows.map((r) => deliveryKey(r.id, r.token)));
   return {
     retried: rows.filter((r) => r.outcome === 'retried').length,
     deadLettered: rows.filter((r) => r.outcome === 'dead').length,
-    stale: items.filter((_, i) => !touched.has(parsed[i]?.id as string)).map((i) => i.receipt),
+    stale: items
+      .filter((_, i) => !touched.has(deliveryKey(parsed[i]?.id as string, parsed[i]?.token as string)))
+      .map((i) => i.receipt),
   };
 }

@@ -60,7 +60,7 @@ export async function sendBatch(
   const statement = useDedup
     ? sendWithDedup(t, queue, recordsetInput(columns), wake)
     : columns.length === 1
-      ? sendOne(t, queue, columns[0] as MessageColumns, wake)
+      ? sendOne(t, queue, columns[0] as MessageColumns, inTransaction ? wake : null)
       : sendPlain(t, queue, recordsetInput(columns), wake);
   const { rows } = await sql<{ id: string; duplicate: boolean }>`${statement}`.execute(db);
   if (rows.length === 0) throw new QueueNotFoundError(queue);
@@ -108,18 +108,16 @@ function recordJson(c: MessageColumns): string {
  * plan vs 0.15-0.6 ms for the CTE over a recordset), and single sends are
  * bound by per-statement cost, not rows.
  */
-function sendOne(t: PostboxTables, queue: string, c: MessageColumns, wake: RawBuilder<unknown>) {
-  return sql`
-    with ins as (
+function sendOne(t: PostboxTables, queue: string, c: MessageColumns, wake: RawBuilder<unknown> | null) {
+  const insert = sql`
       insert into ${t.messages} (queue, body, headers, priority, available_at, group_key)
       select q.name, ${c.body}::jsonb, ${c.headers}::jsonb, ${c.priority}::int,
              coalesce(${c.availableAt}::timestamptz, now() + ${c.delayMs}::bigint * interval '1 millisecond'),
              ${c.groupKey}::text
       from ${t.queues} q where q.name = ${queue}
-      returning id
-    ),
-    wake as (${wake})
-    select ins.id, false as duplicate from ins left join wake on true`;
+      returning id, false as duplicate`;
+  if (!wake) return insert;
+  return sql`with ins as (${insert}), wake as (${wake}) select ins.id, ins.duplicate from ins left join wake on true`;
 }
 
 /**
