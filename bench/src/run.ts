@@ -45,7 +45,7 @@ const SIZES = quick
       single: { total: 800, producers: 8, concurrency: 10 },
       latency: { count: 300, intervalMs: 5, concurrency: 10 },
       rest: { seconds: 3, connections: 16 },
-      steady: { backlog: 10_000, seconds: 21, windowSeconds: 7 },
+      steady: { backlog: 10_000, seconds: 21, windowSeconds: 7, calibrationSeconds: 6 },
       backlog: { sizes: [10_000, 100_000], claims: 200 },
     }
   : {
@@ -53,9 +53,24 @@ const SIZES = quick
       single: { total: 3_000, producers: 8, concurrency: 10 },
       latency: { count: 2_000, intervalMs: 5, concurrency: 10 },
       rest: { seconds: 10, connections: 32 },
-      steady: { backlog: 100_000, seconds: 180, windowSeconds: 60 },
+      steady: { backlog: 100_000, seconds: 180, windowSeconds: 60, calibrationSeconds: 20 },
       backlog: { sizes: [10_000, 1_000_000], claims: 500 },
     };
+
+/**
+ * Throughput workloads run twice, in A B C D D C B A order, and each peer
+ * keeps its better run: on a shared 2-core machine a load spike otherwise
+ * decides which peer "wins". Every run is kept in the JSON.
+ */
+function abba<T>(peers: T[]): T[] {
+  return [...peers, ...[...peers].reverse()];
+}
+
+function push(raw: Record<string, unknown>, key: string, value: unknown): void {
+  const list = (raw[key] as unknown[] | undefined) ?? [];
+  list.push(value);
+  raw[key] = list;
+}
 
 const startedAt = Date.now();
 function log(line: string): void {
@@ -99,14 +114,14 @@ async function main(): Promise<void> {
 
   try {
     if (runs('enqueue')) {
-      const enqueue = row(`batch enqueue ${SIZES.enqueue.total} in ${SIZES.enqueue.batch}s`, 'msg/s', true);
-      const drain = row(`drain, concurrency ${SIZES.enqueue.concurrency}`, 'msg/s', true);
-      for (const peer of active) {
+      const enqueue = row(`batch enqueue ${SIZES.enqueue.total} in ${SIZES.enqueue.batch}s (best of 2)`, 'msg/s', true);
+      const drain = row(`drain, concurrency ${SIZES.enqueue.concurrency} (best of 2)`, 'msg/s', true);
+      for (const peer of abba(active)) {
         log(`enqueue + drain: ${peer.name}`);
         const r = await enqueueAndDrain(peer, SIZES.enqueue);
-        raw[`enqueue-drain:${peer.name}`] = r;
-        enqueue.values[peer.name] = r.enqueuePerSecond;
-        drain.values[peer.name] = r.drainPerSecond;
+        push(raw, `enqueue-drain:${peer.name}`, r);
+        enqueue.values[peer.name] = Math.max(enqueue.values[peer.name] ?? 0, r.enqueuePerSecond);
+        drain.values[peer.name] = Math.max(drain.values[peer.name] ?? 0, r.drainPerSecond);
         if (r.left > 0) notes.push(`${peer.name}: ${r.left} messages left after the drain`);
       }
       const e = enqueue.values.postbox as number;
@@ -120,12 +135,12 @@ async function main(): Promise<void> {
     }
 
     if (runs('single')) {
-      const single = row(`single sends, ${SIZES.single.producers} producers, end to end`, 'msg/s', true);
-      for (const peer of active) {
+      const single = row(`single sends, ${SIZES.single.producers} producers, end to end (best of 2)`, 'msg/s', true);
+      for (const peer of abba(active)) {
         log(`single sends: ${peer.name}`);
         const r = await singleSends(peer, SIZES.single);
-        raw[`single:${peer.name}`] = r;
-        single.values[peer.name] = r.endToEndPerSecond;
+        push(raw, `single:${peer.name}`, r);
+        single.values[peer.name] = Math.max(single.values[peer.name] ?? 0, r.endToEndPerSecond);
       }
       log('single sends: postbox inside the caller transaction');
       const outbox = row('… postbox send inside the caller’s transaction', 'msg/s', true);
@@ -171,25 +186,16 @@ async function main(): Promise<void> {
     }
 
     if (runs('steady')) {
-      // 80% of what this machine sustains producing AND consuming at once:
-      // on 2 cores the producer, the consumer and Postgres share the CPU, so
-      // 80% of the drain rate alone is over capacity (measured: aiming at
-      // 7.4k/s after a 9.3k/s drain, the consumer managed 4.8k/s and the
-      // backlog grew from 100k to 577k in 3 minutes). Each message costs
-      // 1/enqueue + 1/drain seconds of the shared machine.
-      const enqueueRate = rows.find((x) => x.metric.startsWith('batch enqueue'))?.values.postbox ?? 20_000;
-      const drainRate = rows.find((x) => x.metric.startsWith('drain'))?.values.postbox ?? 5_000;
-      const rate = Math.round(0.8 / (1 / enqueueRate + 1 / drainRate));
-      log(`steady state: ${SIZES.steady.seconds}s at ${rate}/s over a backlog of ${SIZES.steady.backlog}`);
-      const r = await steadyState(postbox, { ...SIZES.steady, rate }, log);
+      log(`steady state: ${SIZES.steady.seconds}s over a backlog of ${SIZES.steady.backlog}`);
+      const r = await steadyState(postbox, SIZES.steady, log);
       raw.steady = r;
       row(`steady: first ${SIZES.steady.windowSeconds}s`, 'msg/s', true).values.postbox = r.firstWindowPerSecond;
       row(`steady: last ${SIZES.steady.windowSeconds}s`, 'msg/s', true).values.postbox = r.lastWindowPerSecond;
       row('steady: live table + indexes at end', 'MB', false).values.postbox =
         (r.tableBytesAtEnd + r.indexBytesAtEnd) / 1e6;
-      row('steady: dead tuples at end (max seen)', 'rows', false).values.postbox = r.deadTuplesAtEnd;
+      row('steady: dead tuples at end', 'rows', false).values.postbox = r.deadTuplesAtEnd;
       notes.push(
-        `steady state: aimed at ${rate}/s, produced ${format(r.producedPerSecond)}/s; backlog ${SIZES.steady.backlog} at start, ${r.backlogAtEnd} at end`,
+        `steady state: sustained ${format(r.sustainedPerSecond)}/s producing + consuming (calibrated), paced at ${r.targetPerSecond}/s, produced ${format(r.producedPerSecond)}/s; backlog ${r.backlogAtStart} at start, ${r.backlogAtEnd} at end`,
       );
       targets.push({
         target: 'steady state: last window ≥ 90% of first',

@@ -82,14 +82,19 @@ export async function restWorkloads(
         duration: seconds,
       });
 
-    log('  REST single POST');
-    const single = await post({ body: { n: 1, t: 0 } });
+    // Single POSTs are the most load-sensitive number here (10 s of
+    // ~1k req/s), so they get two runs, keeping the better, as the
+    // throughput workloads do.
+    log('  REST single POST (two runs)');
+    const first = await post({ body: { n: 1, t: 0 } });
+    const second = await post({ body: { n: 1, t: 0 } });
+    const single = first['2xx'] / first.duration >= second['2xx'] / second.duration ? first : second;
     log('  REST batch POST');
     const batch = await post({ messages: Array.from({ length: BATCH }, (_, n) => ({ body: { n, t: 0 } })) });
 
     log('  REST receive + ack');
     let received = 0;
-    let errors = single.non2xx + single.errors + batch.non2xx + batch.errors;
+    let errors = first.non2xx + first.errors + second.non2xx + second.errors + batch.non2xx + batch.errors;
     const end = now() + seconds * 1000;
     const start = now();
     await Promise.all(

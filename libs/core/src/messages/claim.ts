@@ -3,7 +3,6 @@ import type { Executor } from '../database/database';
 import { formatReceipt } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
-import { deadLetterCtes } from './dead-letter';
 import type { ReceivedMessage } from './message';
 
 export interface ClaimOptions extends SchemaOption {
@@ -51,36 +50,12 @@ export async function claim(
     throw new InvalidInputError('visibilityTimeoutMs', 'must be an integer between 1 and 43200000');
   }
   const t = tablesFor(options.schema);
-  // The candidate scan lives in a SQL function (migration 000004) so that it can
-  // pin the ordered index scan; see there for why and what it measured.
-  const candidates = sql.id(t.schema, 'claim_candidates');
+  // The statement lives in the claim_messages SQL function (migration
+  // 000004): its plan is cached per connection and pinned to the ordered
+  // index scan; see there for what that measured.
+  const claimMessages = sql.id(t.schema, 'claim_messages');
   const { rows } = await sql<ClaimedRow>`
-    with q as (
-      select fifo, max_attempts, dead_letter_queue,
-             coalesce(${vt ?? null}::int, visibility_timeout_ms) as vt
-      from ${t.queues} where name = ${queue}
-    ),
-    candidates as (
-      select c.id, c.attempts
-      from ${candidates}(${queue}, ${max}::int, coalesce((select fifo from q), false)) c
-    ),
-    claimed as (
-      update ${t.messages} m
-      set attempts = m.attempts + 1,
-          available_at = now() + q.vt * interval '1 millisecond',
-          lease_token = (random() * 9007199254740991)::bigint
-      from candidates c, q
-      where m.id = c.id and c.attempts < q.max_attempts
-      returning m.id, m.lease_token, m.body, m.headers, m.attempts, m.enqueued_at, m.group_key,
-                m.priority, m.available_at
-    ),
-    exhausted as (
-      delete from ${t.messages} m using candidates c, q
-      where m.id = c.id and c.attempts >= q.max_attempts
-      returning m.*
-    ),
-    ${deadLetterCtes(t, 'visibility timeout expired on the final attempt')}
-    select * from claimed order by priority, id`.execute(db);
+    select * from ${claimMessages}(${queue}, ${max}::int, ${vt ?? null}::int)`.execute(db);
   return rows.map((row) => ({
     id: String(row.id),
     receipt: formatReceipt(String(row.id), String(row.lease_token)),

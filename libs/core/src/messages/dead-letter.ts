@@ -2,9 +2,10 @@ import { type RawBuilder, sql } from 'kysely';
 import type { PostboxTables } from '../database/tables';
 
 /**
- * CTE fragments that dead-letter the rows a statement deleted. Shared by
- * claim (a lease ran out on the final attempt) and nack (the final attempt
- * failed), so a message dies the same way whichever path it takes.
+ * CTE fragments that dead-letter the rows a statement deleted. Used by nack
+ * (the final attempt failed); claim (a lease ran out on the final attempt)
+ * has the same SQL inside its claim_messages function (migration 000004), so
+ * a message dies the same way whichever path it takes: keep them in step.
  *
  * `exhausted` must be a CTE of deleted message rows, `q` one holding the
  * queue's dead_letter_queue. Without a dead-letter queue the message is kept
