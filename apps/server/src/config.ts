@@ -1,7 +1,7 @@
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options';
 
 /**
- * Every environment variable the service reads, in one place. CONFIG.md
+ * Every environment variable the service reads, in one place. README.md ("Configuration")
  * documents the same list; keep them in step.
  */
 export interface ServerConfig extends ServerOptions {
