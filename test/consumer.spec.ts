@@ -2,16 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../libs/core/src/messages/message';
 import type { Postbox } from '../libs/core/src/postbox';
 import { type TestDatabase, useTestDatabase } from './setup/test-database';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
+import { sleep, until } from './setup/until';
 
 describe('consumer runtime', () => {
   let db: TestDatabase;
@@ -113,7 +104,7 @@ describe('consumer runtime', () => {
     await sleep(200); // idle: the first claim found nothing
     const sentAt = Date.now();
     await postbox.send('wake', { body: 1 });
-    await until(() => got.length === 1, 20_000);
+    await until(() => got.length === 1, { timeoutMs: 20_000 });
     await consumer.stop();
     expect((got[0] as number) - sentAt).toBeLessThan(20_000);
   });
@@ -131,10 +122,10 @@ describe('consumer runtime', () => {
     expect(rows.filter((r) => r.killed)).toHaveLength(1);
     // A message sent while nobody listens: only the reconnect's re-poll can find it in time.
     await postbox.send('relisten', { body: 'while-down' });
-    await until(() => got.length === 1, 20_000);
+    await until(() => got.length === 1, { timeoutMs: 20_000 });
     await until(() => postbox.listener.connects > connectsBefore);
     await postbox.send('relisten', { body: 'after' });
-    await until(() => got.length === 2, 20_000);
+    await until(() => got.length === 2, { timeoutMs: 20_000 });
     await consumer.stop();
     expect(got).toEqual(['while-down', 'after']);
   });

@@ -4,8 +4,7 @@ import { claim } from '../libs/core/src/messages/claim';
 import { sendBatch } from '../libs/core/src/messages/send';
 import type { Postbox } from '../libs/core/src/postbox';
 import { useTestDatabase } from './setup/test-database';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './setup/until';
 
 /** Polls until `check` returns a value that is not undefined (no fixed sleeps for timing). */
 async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../setup/until';
 
 describe('competing consumers', () => {
   let db: TestDatabase;

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningPostgres, startEmbeddedPostgres } from '../../libs/core/src/database/embedded-postgres';
 import { runMigrations } from '../../libs/core/src/database/run-migrations';
 import { Postbox } from '../../libs/core/src/postbox';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../setup/until';
 
 /**
  * Restarts a real PostgreSQL under a running consumer. This file runs its own

@@ -2,8 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
+import { sleep } from '../setup/until';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fixture = path.join(__dirname, '..', 'fixtures', 'consumer-process.ts');
 
 function startConsumerProcess(url: string, queue: string, env: Record<string, string>): Promise<ChildProcess> {

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../libs/core/src';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { until } from './until';
+import { until } from '../setup/until';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/apps/example-orders/src/main.js');

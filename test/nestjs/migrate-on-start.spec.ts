@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostboxClient, PostboxModule, QueueHandler, type ReceivedMessage } from '../../libs/nestjs/src';
 import { databaseUrl } from '../setup/database-url';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { until } from './until';
+import { until } from '../setup/until';
 
 /**
  * migrate: true on an EMPTY database, into a schema of the app's choosing.

@@ -13,7 +13,7 @@ import {
   type ReceivedMessage,
 } from '../../libs/nestjs/src';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { until } from './until';
+import { until } from '../setup/until';
 
 /** Records what handlers saw, per application: no static state in the module under test. */
 @Injectable()

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { until } from './until';
+import { until } from '../setup/until';
 
 const ROOT = path.resolve(__dirname, '../..');
 

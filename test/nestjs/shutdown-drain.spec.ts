@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostboxClient, PostboxModule, QueueHandler, type ReceivedMessage } from '../../libs/nestjs/src';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { until } from './until';
+import { until } from '../setup/until';
 
 const TOTAL = 200;
 const EFFECTS_SQL = 'EFFECTS_SQL';

@@ -11,7 +11,7 @@ import {
   TopicHandler,
 } from '../../libs/nestjs/src';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { until } from './until';
+import { until } from '../setup/until';
 
 /** What each group saw; per application instance. */
 @Injectable()

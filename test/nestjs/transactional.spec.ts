@@ -13,7 +13,7 @@ import {
   type TransactionInfo,
 } from '../../libs/nestjs/src';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { until } from './until';
+import { until } from '../setup/until';
 
 describe('PostboxModule: exactly-once handlers and transaction check-back', () => {
   let db: TestDatabase;
