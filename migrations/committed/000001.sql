@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:9923d7895b2694c9d6d53662c8556ea21460bdfd
+--! Hash: sha1:b75d795f25897e3dfa74fb41a5daf5b16dc64008
 
 -- Postbox foundation: queues, live messages, dead letters, producer dedup keys.
 -- :POSTBOX_SCHEMA is a graphile-migrate placeholder (default "postbox").
@@ -136,33 +136,7 @@ begin
 end;
 $$;
 
-create function :POSTBOX_SCHEMA.receive(
-  queue_name text,
-  max_messages int default 1,
-  visibility_timeout_ms int default null
-) returns table (id bigint, receipt text, attempts int, enqueued_at timestamptz, headers jsonb, body jsonb)
-language sql as $$
-  with q as (
-    select coalesce(visibility_timeout_ms, queues.visibility_timeout_ms) as vt
-    from :POSTBOX_SCHEMA.queues where name = queue_name
-  ),
-  candidates as (
-    select m.id from :POSTBOX_SCHEMA.messages m
-    where m.queue = queue_name and m.available_at <= now()
-      -- exhausted messages are left for the TypeScript claim, which dead-letters them
-      and m.attempts < (select max_attempts from :POSTBOX_SCHEMA.queues where name = queue_name)
-    order by m.priority, m.available_at, m.id
-    limit max_messages
-    for update skip locked
-  )
-  update :POSTBOX_SCHEMA.messages m
-  set attempts = m.attempts + 1,
-      available_at = now() + (select vt from q) * interval '1 millisecond',
-      lease_token = (random() * 9007199254740991)::bigint
-  from candidates c
-  where m.id = c.id
-  returning m.id, m.id || '.' || m.lease_token, m.attempts, m.enqueued_at, m.headers, m.body;
-$$;
+-- receive() is defined in 000004 over the same claim function TypeScript uses.
 
 create function :POSTBOX_SCHEMA.ack(receipt text) returns boolean
 language sql as $$

@@ -1,5 +1,5 @@
---! Previous: sha1:9923d7895b2694c9d6d53662c8556ea21460bdfd
---! Hash: sha1:b4837d43e39165215eba16d3fc22379b0fe1d943
+--! Previous: sha1:b75d795f25897e3dfa74fb41a5daf5b16dc64008
+--! Hash: sha1:5004307704744b906971418a8a5dfab42e4c6b60
 
 -- Transactional messaging: half messages (prepare → commit/rollback, with
 -- check-back) and the exactly-once consumer's inbox.

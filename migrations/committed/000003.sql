@@ -1,5 +1,5 @@
---! Previous: sha1:b4837d43e39165215eba16d3fc22379b0fe1d943
---! Hash: sha1:e04c9493ffc187a72f3a350d9fbc68938dd130ca
+--! Previous: sha1:5004307704744b906971418a8a5dfab42e4c6b60
+--! Hash: sha1:8ba9f45d7d287010e0a6cb8e7679557059cdc409
 
 -- Pub/sub and the archive: topics, subscriptions (consumer groups, each backed
 -- by an ordinary queue), and two time-partitioned archives that keep acked

@@ -1,5 +1,5 @@
---! Previous: sha1:e04c9493ffc187a72f3a350d9fbc68938dd130ca
---! Hash: sha1:9d01ebaae2fac7ae995aea5c91627aa154caef15
+--! Previous: sha1:8ba9f45d7d287010e0a6cb8e7679557059cdc409
+--! Hash: sha1:49b50923330b33b48c757d9bee7f8171c1c9db92
 
 -- Hot-path tuning (bench/, issue 5): the claim as a SQL function.
 --
@@ -86,4 +86,17 @@ as $$
   )
   select c.id, c.lease_token, c.body, c.headers, c.attempts, c.enqueued_at, c.group_key, c.priority, c.available_at
   from claimed c order by c.priority, c.id
+$$;
+
+-- SQL-level receive for psql users: the very claim TypeScript runs (FIFO
+-- heads, dead-lettering of exhausted leases), returning "<id>.<token>"
+-- receipts that postbox.ack() and the REST/TypeScript ack accept.
+create function :POSTBOX_SCHEMA.receive(
+  queue_name text,
+  max_messages int default 1,
+  visibility_timeout_ms int default null
+) returns table (id bigint, receipt text, attempts int, enqueued_at timestamptz, headers jsonb, body jsonb)
+language sql as $$
+  select c.id, c.id || '.' || c.lease_token, c.attempts, c.enqueued_at, c.headers, c.body
+  from :POSTBOX_SCHEMA.claim_messages(queue_name, max_messages, visibility_timeout_ms) c
 $$;

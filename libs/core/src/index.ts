@@ -39,7 +39,6 @@ export * from './topics/replay-topic';
 export * from './topics/subscribe';
 export * from './topics/topic-settings';
 export * from './topics/topic-tables';
-export * from './topics/wake-groups';
 export * from './transactions/call-checkback-url';
 export * from './transactions/checkback-runner';
 export * from './transactions/claim-due-checks';

@@ -29,7 +29,6 @@ import { publish, publishBatch } from './topics/publish';
 import { type ReplayOptions, replayTopic } from './topics/replay-topic';
 import { type SubscribeOptions, subscribe, unsubscribe } from './topics/subscribe';
 import type { PublishedMessage, TopicOptions } from './topics/topic-settings';
-import { GroupWakeups } from './topics/wake-groups';
 import { CheckbackRunner, type CheckbackRunnerOptions, type TransactionChecker } from './transactions/checkback-runner';
 import { commitTransaction } from './transactions/commit';
 import { getTransaction } from './transactions/get-transaction';
@@ -74,7 +73,6 @@ export class Postbox {
   readonly schema: string;
   readonly listener: WakeupListener;
   private readonly notifier: NotifyAfterCommit;
-  private readonly groupWakeups: GroupWakeups;
   private readonly consumers = new Set<Consumer>();
   private readonly checkers = new Map<string, TransactionChecker>();
   private checkbackRunner: CheckbackRunner | null = null;
@@ -92,7 +90,6 @@ export class Postbox {
     this.schema = schema;
     this.closeConnection = closeConnection;
     this.notifier = new NotifyAfterCommit(db, schema, onError);
-    this.groupWakeups = new GroupWakeups(db, schema, onError);
     this.listener = new WakeupListener({ ...listenerConfig, channel: tablesFor(schema).wakeupChannel, onError });
   }
 
@@ -279,10 +276,10 @@ export class Postbox {
   }
   /** One statement however many groups; pass `trx` for the outbox. */
   publish(topic: string, message: PublishedMessage, { trx }: SendCallOptions = {}) {
-    return publish(trx ?? this.db, topic, message, { ...this.opts, wakeup: this.groupWakeups.wakeup });
+    return publish(trx ?? this.db, topic, message, { ...this.opts, wakeup: this.notifier.wakeup });
   }
   publishBatch(topic: string, messages: readonly PublishedMessage[], { trx }: SendCallOptions = {}) {
-    return publishBatch(trx ?? this.db, topic, messages, { ...this.opts, wakeup: this.groupWakeups.wakeup });
+    return publishBatch(trx ?? this.db, topic, messages, { ...this.opts, wakeup: this.notifier.wakeup });
   }
   /**
    * replay(topic, group, { from }): the group gets again every retained message published at or after `from`.
@@ -322,7 +319,6 @@ export class Postbox {
     await Promise.all([...this.consumers].map((c) => c.stop({ timeoutMs })));
     this.consumers.clear();
     await this.notifier.flush();
-    await this.groupWakeups.flush();
     await this.listener.close();
     await this.closeConnection();
   }

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { POSTBOX, type Postbox } from '../postbox.provider';
+import { PeriodicJob } from '../service/periodic-job';
 
 /**
  * Keeps the time-partitioned archives (acked queue messages, published topic
@@ -10,39 +11,18 @@ import { POSTBOX, type Postbox } from '../postbox.provider';
  * processes take turns on an advisory lock.
  */
 @Injectable()
-export class ArchiveMaintenance implements OnApplicationBootstrap, OnModuleDestroy {
+export class ArchiveMaintenance extends PeriodicJob {
   static readonly INTERVAL_MS = 5 * 60_000;
-  private readonly logger = new Logger('ArchiveMaintenance');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
 
-  constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {}
-
-  onApplicationBootstrap(): void {
-    const tick = () => {
-      this.running ??= this.run().finally(() => {
-        this.running = undefined;
-      });
-    };
-    tick();
-    this.timer = setInterval(tick, ArchiveMaintenance.INTERVAL_MS);
-    this.timer.unref();
+  constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {
+    super('ArchiveMaintenance', { intervalMs: ArchiveMaintenance.INTERVAL_MS, runAtStart: true });
   }
 
-  private async run(): Promise<void> {
-    try {
-      const { created, dropped, busy } = await this.postbox.maintainArchive();
-      if (created.length + dropped.length > 0) {
-        this.logger.log(`archive partitions: created ${created.length}, dropped ${dropped.join(', ') || 'none'}`);
-      }
-      if (busy.length > 0) this.logger.warn(`archive partitions still locked, retried next run: ${busy.join(', ')}`);
-    } catch (error) {
-      this.logger.warn(`archive maintenance failed: ${error instanceof Error ? error.message : String(error)}`);
+  protected async runOnce(): Promise<void> {
+    const { created, dropped, busy } = await this.postbox.maintainArchive();
+    if (created.length + dropped.length > 0) {
+      this.logger.log(`archive partitions: created ${created.length}, dropped ${dropped.join(', ') || 'none'}`);
     }
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    if (busy.length > 0) this.logger.warn(`archive partitions still locked, retried next run: ${busy.join(', ')}`);
   }
 }

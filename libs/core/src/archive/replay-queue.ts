@@ -48,7 +48,7 @@ export async function replayQueue(
   const row = rows[0];
   if (!row?.found) throw new QueueNotFoundError(queue);
   if (row.replayed > 0 && !db.isTransaction) {
-    if (options.wakeup) void options.wakeup(queue);
+    if (options.wakeup) options.wakeup([queue]);
     else await notifyQueue(db, queue, options.schema);
   }
   return { replayed: row.replayed };

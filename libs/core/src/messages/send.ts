@@ -66,7 +66,7 @@ export async function sendBatch(
   if (rows.length === 0) throw new QueueNotFoundError(queue);
 
   if (!inTransaction) {
-    if (options.wakeup) void options.wakeup(queue);
+    if (options.wakeup) options.wakeup([queue]);
     else await notifyQueue(db, queue, options.schema);
   }
   const duplicates: number[] = [];

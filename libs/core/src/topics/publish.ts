@@ -4,6 +4,7 @@ import type { SchemaOption } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { toMessageColumns } from '../messages/message';
 import { MAX_BATCH } from '../messages/send';
+import { notifyQueues, type Wakeup } from '../wakeups/wakeup';
 import {
   checkTag,
   type PublishedMessage,
@@ -13,15 +14,14 @@ import {
   TopicNotFoundError,
 } from './topic-settings';
 import { pubSubTablesFor } from './topic-tables';
-import { notifyQueues } from './wake-groups';
 
 export interface PublishOptions extends SchemaOption {
   /**
    * How the groups' consumers are woken after a publish outside a
    * transaction: default one NOTIFY statement for all of them; a Postbox
-   * client passes its GroupWakeups (wake-groups.ts), which coalesces them.
+   * client passes its NotifyAfterCommit, which coalesces them.
    */
-  wakeup?: (queues: readonly string[]) => void;
+  wakeup?: Wakeup;
 }
 
 export interface PublishResult {

@@ -54,7 +54,7 @@ export async function replayTopic(
   const row = rows[0];
   if (!row?.queue) throw new SubscriptionNotFoundError(topic, group);
   if (row.replayed > 0 && !db.isTransaction) {
-    if (options.wakeup) void options.wakeup(row.queue);
+    if (options.wakeup) options.wakeup([row.queue]);
     else await notifyQueue(db, row.queue, options.schema);
   }
   return { replayed: row.replayed };
