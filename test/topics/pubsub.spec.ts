@@ -2,26 +2,10 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../libs/core/src/errors';
-import type { ReceivedMessage } from '../../libs/core/src/messages/message';
 import type { Postbox } from '../../libs/core/src/postbox';
 import { publish } from '../../libs/core/src/topics/publish';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-
-/** Receives until `count` messages arrived (or the deadline), acking each batch. */
-async function drain(postbox: Postbox, queue: string, count: number, timeoutMs = 30_000): Promise<ReceivedMessage[]> {
-  const got: ReceivedMessage[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (got.length < count && Date.now() < deadline) {
-    const batch = await postbox.receive(queue, { max: 100, waitMs: 500 });
-    if (batch.length > 0)
-      await postbox.ack(
-        queue,
-        batch.map((m) => m.receipt),
-      );
-    got.push(...batch);
-  }
-  return got;
-}
+import { drain } from './drain';
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,25 +1,10 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, NotFoundError } from '../../libs/core/src/errors';
-import type { ReceivedMessage } from '../../libs/core/src/messages/message';
 import type { Postbox } from '../../libs/core/src/postbox';
 import { replayTopic } from '../../libs/core/src/topics/replay-topic';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-
-async function drain(postbox: Postbox, queue: string, count: number, timeoutMs = 30_000): Promise<ReceivedMessage[]> {
-  const got: ReceivedMessage[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (got.length < count && Date.now() < deadline) {
-    const batch = await postbox.receive(queue, { max: 100, waitMs: 500 });
-    if (batch.length > 0)
-      await postbox.ack(
-        queue,
-        batch.map((m) => m.receipt),
-      );
-    got.push(...batch);
-  }
-  return got;
-}
+import { drain } from './drain';
 
 /** The database's clock (replay's `from` is compared with now() of the server). */
 async function dbNow(postbox: Postbox): Promise<Date> {
