@@ -27,7 +27,8 @@ export function format(value: number | undefined, unit = ''): string {
 export function ratioAgainstPeers(row: MetricRow): { ratio: number | undefined; peer: string | undefined } {
   const ours = row.values.postbox;
   const candidates = Object.entries(row.values).filter(
-    ([name, v]) => name !== 'postbox' && v !== undefined && !Number.isNaN(v) && (!row.against || name === row.against),
+    ([name, v]) =>
+      !name.startsWith('postbox') && v !== undefined && !Number.isNaN(v) && (!row.against || name === row.against),
   ) as [string, number][];
   if (ours === undefined || candidates.length === 0) return { ratio: undefined, peer: undefined };
   const [peer, best] = candidates.reduce((a, b) => ((row.higherIsBetter ? b[1] > a[1] : b[1] < a[1]) ? b : a));

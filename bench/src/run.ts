@@ -85,10 +85,16 @@ async function main(): Promise<void> {
   const notes: string[] = [];
 
   const postbox = new PostboxPeer(database.url);
-  const peers: Peer[] = [postbox, new GraphileWorkerPeer(database.url), new PgBossPeer(database.url)];
+  const peers: Peer[] = [
+    postbox,
+    new PostboxPeer(database.url, 'lease'),
+    new GraphileWorkerPeer(database.url),
+    new PgBossPeer(database.url),
+  ];
   if (await RabbitMqPeer.available(amqpUrl)) peers.push(new RabbitMqPeer(amqpUrl));
   else notes.push(`RabbitMQ skipped: nothing answered on ${amqpUrl.replace(/\/\/[^@]*@/, '//')}`);
   const active = peers.filter((p) => peerFilter.size === 0 || p.name === 'postbox' || peerFilter.has(p.name));
+  const isPostbox = (name: string) => name.startsWith('postbox');
   for (const peer of active) {
     log(`starting ${peer.name}`);
     await peer.start();
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
   };
   /** The best peer's value (NaN without peers: every comparison with it is false, shown as n/a). */
   const bestPeer = (r: MetricRow) => {
-    const values = Object.entries(r.values).filter(([n, v]) => n !== 'postbox' && v !== undefined);
+    const values = Object.entries(r.values).filter(([n, v]) => !isPostbox(n) && v !== undefined);
     return values.length === 0 ? Number.NaN : Math.max(...values.map(([, v]) => v as number));
   };
   const ratioTarget = (target: string, ours: number, best: number, factor: number): TargetRow =>

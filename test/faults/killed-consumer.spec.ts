@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { sleep } from '../setup/until';
+import { sleep, until } from '../setup/until';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'consumer-process.ts');
 
@@ -61,5 +61,50 @@ describe('a consumer process killed mid-batch', () => {
     for (const { id } of rows) expect(handled.get(id)).toBe(2);
     const stats = await postbox.getQueueStats('victim');
     expect(stats.ready + stats.inFlight + stats.delayed + stats.dead).toBe(0);
+  });
+
+  it("in lock mode: the killed process's locks die with it, so its messages come back at once, no attempt counted", async () => {
+    const postbox = await db.postbox();
+    const client = await db.client();
+    await client.query('create table if not exists deliveries (message_id bigint not null, pid int not null)');
+    await client.query('truncate deliveries');
+    // A 10-minute lease: only the end of the locks can bring them back within the test.
+    await postbox.createQueue('locked-victim', { visibilityTimeoutMs: 600_000 });
+    const { ids } = await postbox.sendBatch(
+      'locked-victim',
+      Array.from({ length: 200 }, (_, i) => ({ body: i })),
+    );
+    const child = await startConsumerProcess(db.url, 'locked-victim', { HOLD: '1', CLAIM_MODE: 'lock' });
+    for (;;) {
+      const { rows } = await client.query('select count(*)::int as n from deliveries');
+      if (rows[0].n >= 5) break;
+      await sleep(20);
+    }
+    // Held by row locks, not leases: nothing was written to the rows.
+    const { rows: written } = await client.query(
+      'select count(*)::int as n from postbox.messages where lease_token is not null or attempts > 0',
+    );
+    expect(written[0].n).toBe(0);
+    const { rows: locked } = await client.query(
+      `select count(*)::int as n from postbox.messages m
+       where not exists (select 1 from postbox.messages l where l.id = m.id for update skip locked)`,
+    );
+    expect(locked[0].n).toBeGreaterThanOrEqual(20);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    const handled = new Map<string, number>();
+    const consumer = await postbox.consume('locked-victim', (m) => void handled.set(m.id, m.attempts), {
+      concurrency: 10,
+      batchSize: 50,
+      claimMode: 'lock',
+    });
+    await until(() => handled.size === ids.length, { what: 'all 200 handled after the kill' });
+    await consumer.stop();
+    expect([...handled.keys()].sort()).toEqual([...ids].sort());
+    // Lock mode counts failures, not deliveries: the dead process's messages are first attempts again.
+    expect(new Set(handled.values())).toEqual(new Set([1]));
+    const { rows: left } = await client.query('select count(*)::int as n from postbox.messages');
+    expect(left[0].n).toBe(0);
   });
 });

@@ -31,6 +31,17 @@ class InboxHandler {
   }
 }
 
+@Injectable()
+class LockedInboxHandler {
+  constructor(private readonly seen: Seen) {}
+
+  @QueueHandler('locked-inbox', { claimMode: 'lock', batchSize: 50 })
+  handle(message: ReceivedMessage) {
+    // A lock-mode delivery has no lease: its "end" is the far future.
+    if (message.leaseExpiresAt.getFullYear() > 9999) this.seen.bodies.push(message.body);
+  }
+}
+
 describe('PostboxModule', () => {
   let db: TestDatabase;
   let sql: pg.Client;
@@ -48,6 +59,34 @@ describe('PostboxModule', () => {
     await app.init();
     return app;
   }
+
+  it("passes claimMode 'lock' from @QueueHandler and consumerDefaults to the consumer", async () => {
+    const app = await boot(
+      [
+        PostboxModule.forRoot({
+          connectionString: db.url,
+          queues: [{ name: 'locked-inbox' }],
+          consumerDefaults: { claimMode: 'lease' },
+        }),
+      ],
+      [Seen, LockedInboxHandler],
+    );
+    try {
+      const client = app.get(PostboxClient);
+      await client.sendBatch(
+        'locked-inbox',
+        Array.from({ length: 100 }, (_, i) => ({ body: i })),
+      );
+      const seen = app.get(Seen);
+      await until(() => seen.bodies.length === 100);
+      const [running] = app.get(PostboxExplorer).runningConsumers;
+      await until(() => running?.consumer.stats.acked === 100);
+      const { rows } = await sql.query(`select count(*)::int as n from postbox.messages where queue = 'locked-inbox'`);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
 
   it('boots with forRoot, creates declared queues, discovers a handler and runs it', async () => {
     const app = await boot([

@@ -23,15 +23,25 @@ export const BENCH_BATCH_SIZE = 500;
  * (pool 11) do in its column. BENCH_POSTBOX_BATCH overrides the batch size.
  */
 export class PostboxPeer implements Peer {
-  readonly name = 'postbox';
-  readonly configuration =
-    'producer + consumer Postbox (pool 10 each), consumer batchSize 500, batched acks, NOTIFY after commit';
+  readonly name: string;
+  readonly configuration: string;
   /** The producing side (sends); also used by the backlog-scaling claims. */
   postbox!: Postbox;
   private consumer!: Postbox;
   private admin!: pg.Client;
 
-  constructor(readonly url: string) {}
+  /**
+   * `lock` is the headline column: the claim mode the README recommends for
+   * throughput with short handlers. `lease` (the default mode, SQS-style)
+   * runs as its own column, `postbox-lease`, so both are on the record.
+   */
+  constructor(
+    readonly url: string,
+    private readonly claimMode: 'lock' | 'lease' = 'lock',
+  ) {
+    this.name = claimMode === 'lock' ? 'postbox' : 'postbox-lease';
+    this.configuration = `producer + consumer Postbox (pool 10 each), consumer claimMode '${claimMode}', batchSize 500, batched acks, group-committed single sends`;
+  }
 
   async start(): Promise<void> {
     this.postbox = await Postbox.create({ connectionString: this.url, migrate: true });
@@ -67,6 +77,7 @@ export class PostboxPeer implements Peer {
     const consumer: Consumer = await this.consumer.consume(POSTBOX_QUEUE, (m) => handler(m.body as BenchBody), {
       concurrency,
       batchSize: batch,
+      claimMode: this.claimMode,
       ...options,
     });
     return () => consumer.stop();

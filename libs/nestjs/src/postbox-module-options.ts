@@ -14,7 +14,7 @@ export interface TopicDeclaration extends TopicOptions {
 /** Consumer settings every handler starts with; a decorator's own options win. */
 export type ConsumerDefaults = Pick<
   ConsumeOptions,
-  'concurrency' | 'batchSize' | 'visibilityTimeoutMs' | 'pollIntervalMs'
+  'concurrency' | 'batchSize' | 'visibilityTimeoutMs' | 'pollIntervalMs' | 'claimMode'
 >;
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { ParsedReceipt } from '../database/receipt';
+import type { Delivery } from '../database/receipt';
 import { pubSubTablesFor } from '../topics/topic-tables';
 import { rememberArchiving } from './acked-retention-cache';
 
@@ -18,16 +18,16 @@ import { rememberArchiving } from './acked-retention-cache';
 export async function ackAndArchive(
   db: Executor,
   queue: string,
-  parsed: readonly ParsedReceipt[],
+  parsed: readonly Delivery[],
   { schema, detect }: { schema?: string; detect: boolean },
-): Promise<{ id: string; token: string }[]> {
+): Promise<{ id: string; token: string | null }[]> {
   const t = pubSubTablesFor(schema);
   const retention = sql`(select retention_ms is not null from ${t.queues} where name = ${queue})`;
   const { rows } = await sql<{ id: string | null; token: string | null; archives: boolean | null }>`
     with gone as (
       delete from ${t.messages} m
       using unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
-      where m.id = r.id and m.lease_token = r.token and m.queue = ${queue}
+      where m.id = r.id and m.lease_token is not distinct from r.token and m.queue = ${queue}
       returning m.id, m.lease_token as token, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.headers, m.body
     ),
     archived as (
@@ -38,5 +38,5 @@ export async function ackAndArchive(
     select g.id, g.token, ${detect ? retention : sql`true`} as archives
     from (select 1) one left join gone g on true`.execute(db);
   if (detect) rememberArchiving(db, schema, queue, rows[0]?.archives === true);
-  return rows.filter((row): row is { id: string; token: string; archives: boolean | null } => row.id !== null);
+  return rows.filter((row): row is { id: string; token: string | null; archives: boolean | null } => row.id !== null);
 }

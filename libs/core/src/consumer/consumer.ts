@@ -1,21 +1,40 @@
 import type { Executor } from '../database/database';
 import { checkConsumerName, processExactlyOnce } from '../inbox/process-exactly-once';
-import { ack } from '../messages/ack';
+import { ack, ackDeliveries } from '../messages/ack';
 import { claim } from '../messages/claim';
+import { claimLocked, type LockedMessage } from '../messages/claim-locked';
 import { extend } from '../messages/extend';
 import type { ReceivedMessage } from '../messages/message';
-import { type NackItem, nack } from '../messages/nack';
+import { type NackItem, nack, nackDeliveries } from '../messages/nack';
 import { release } from '../messages/release';
 import { getQueue } from '../queues/get-queue';
 import type { WakeupListener } from '../wakeups/wakeup-listener';
 import { type ConsumeOptions, DEFAULT_CONSUME_OPTIONS, type MessageHandler } from './consumer-options';
+import { LockedBatch } from './locked-batch';
 
 interface Held {
   message: ReceivedMessage;
-  /** Local clock: when the lease ends unless extended. */
+  /** Local clock: when the lease ends unless extended (lease mode). */
   leaseEndsAt: number;
-  controller: AbortController;
+  /**
+   * Created on first use of the handler's `signal` (or to abort it): one
+   * AbortController per message cost ~5% of the process's CPU in a 30k msg/s
+   * drain, and most handlers never look at the signal.
+   */
+  controller?: AbortController;
+  /** Lock mode: the open claim transaction holding this message's row. */
+  batch?: LockedBatch;
 }
+
+/**
+ * Lock mode: claim transactions open at once. Each holds a pooled connection
+ * until its slowest handler finishes; two keep the handlers fed while the
+ * previous batch's last handlers run, a third covers one slow handler.
+ */
+const MAX_OPEN_LOCKED_BATCHES = 3;
+
+/** What a lock-mode consumer records when it finds a lease-mode delivery that already used its last attempt. */
+const EXPIRED_ON_FINAL_ATTEMPT = 'visibility timeout expired on the final attempt';
 
 export interface ConsumerDeps {
   db: Executor;
@@ -53,6 +72,11 @@ export class Consumer {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = 100;
   private unsubscribe: (() => void) | null = null;
+  private readonly lockMode: boolean;
+  /** The queue keeps acked messages (retentionMs); lock mode's acks run in fresh transactions, which the ack's per-executor cache cannot remember. */
+  private archivesAcks = false;
+  /** Lock mode: claim transactions still open (handlers running, or acks committing). */
+  private readonly openBatches = new Set<Promise<void>>();
   /** Counters for tests, logs and metrics. */
   readonly stats = { claimed: 0, acked: 0, nacked: 0, released: 0, claims: 0 };
 
@@ -70,17 +94,27 @@ export class Consumer {
       throw new Error('batchSize must be between 1 and 1000');
     }
     if (options.exactlyOnce) checkConsumerName(options.exactlyOnce.consumer);
+    const mode = options.claimMode ?? 'lease';
+    if (mode !== 'lease' && mode !== 'lock') throw new Error("claimMode must be 'lease' or 'lock'");
+    this.lockMode = mode === 'lock';
+    if (this.lockMode && options.exactlyOnce) {
+      // The handler's own transaction would wait on the claim transaction's row lock.
+      throw new Error("exactlyOnce needs claimMode 'lease'");
+    }
   }
 
   /** Checks the queue exists, subscribes to wake-ups and starts claiming. */
   async start(): Promise<this> {
     const queue = await getQueue(this.deps.db, this.queue, { schema: this.deps.schema });
     this.visibilityTimeoutMs = this.options.visibilityTimeoutMs ?? queue.visibilityTimeoutMs;
+    this.archivesAcks = queue.retentionMs !== null;
     this.unsubscribe = this.deps.listener?.subscribe(this.queue, () => this.fetch()) ?? null;
     this.pollTimer = setInterval(() => this.fetch(), this.pollIntervalMs);
-    // Extend at a third of the lease so a slow extend still lands in time.
-    const extendEvery = Math.max(50, Math.floor(this.visibilityTimeoutMs / 3));
-    this.extendTimer = setInterval(() => void this.extendLeases(), extendEvery);
+    if (!this.lockMode) {
+      // Extend at a third of the lease so a slow extend still lands in time.
+      const extendEvery = Math.max(50, Math.floor(this.visibilityTimeoutMs / 3));
+      this.extendTimer = setInterval(() => void this.extendLeases(), extendEvery);
+    }
     this.fetch();
     return this;
   }
@@ -111,6 +145,7 @@ export class Consumer {
   }
 
   private async claimBatch(): Promise<void> {
+    if (this.lockMode) return this.claimLockedBatch();
     const capacity = this.concurrency + this.batchSize - this.inFlight;
     const want = Math.min(this.batchSize, capacity);
     if (want <= 0) return;
@@ -133,7 +168,6 @@ export class Consumer {
       this.buffer.push({
         message,
         leaseEndsAt: leaseStart + this.visibilityTimeoutMs,
-        controller: new AbortController(),
       });
     }
     if (this.stopping) {
@@ -142,6 +176,78 @@ export class Consumer {
     }
     this.dispatch();
     // A full batch says there is more: claim again without waiting for a wake-up.
+    if (messages.length === want) this.fetchAgain = true;
+  }
+
+  /**
+   * Lock mode: opens a transaction, locks up to `want` rows in it, hands them
+   * to the buffer, and keeps the transaction open in the background until
+   * the batch is settled; then one ack and one nack statement and COMMIT.
+   * Resolves as soon as the rows are buffered.
+   */
+  private claimLockedBatch(): Promise<void> {
+    // Room for two batches ahead of the handlers: the next claim goes out
+    // while a whole batch is still buffered, so handlers never wait for it,
+    // and always for a full batch, as each claim costs a transaction and a
+    // commit however many rows it takes. (Claiming only when the buffer ran
+    // down to `concurrency` left the handlers idle during every claim.)
+    const capacity = this.concurrency + 2 * this.batchSize - this.inFlight;
+    const want = Math.min(this.batchSize, capacity);
+    if (want < Math.ceil(this.batchSize / 2) || this.openBatches.size >= MAX_OPEN_LOCKED_BATCHES) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((claimed) => {
+      let batch: LockedBatch | null = null;
+      const open = this.deps.db
+        .transaction()
+        .execute(async (trx) => {
+          this.stats.claims++;
+          const messages = await claimLocked(trx, this.queue, want, { schema: this.deps.schema });
+          this.retryDelayMs = 100;
+          batch = new LockedBatch(messages);
+          this.takeLocked(batch, want);
+          claimed();
+          await batch.settled;
+          const { acks, failures } = batch;
+          if (acks.length > 0)
+            await ackDeliveries(trx, this.queue, acks, { schema: this.deps.schema, archives: this.archivesAcks });
+          if (failures.length > 0) {
+            await nackDeliveries(trx, this.queue, failures, { schema: this.deps.schema, heldLock: true });
+          }
+        })
+        .then(
+          () => {
+            if (!batch) return;
+            this.stats.acked += batch.acks.length;
+            this.stats.nacked += batch.failures.length;
+          },
+          (error) => {
+            // The claim or the commit failed (database gone, connection cut):
+            // every lock of the batch is gone with it, so its messages are
+            // ready again, to be delivered again; nothing is lost.
+            this.report(error);
+            if (!batch) this.scheduleRetry();
+            claimed();
+          },
+        )
+        .finally(() => {
+          this.openBatches.delete(open);
+          if (!this.stopping) this.fetch();
+        });
+      this.openBatches.add(open);
+    });
+  }
+
+  private takeLocked(batch: LockedBatch, want: number): void {
+    const messages = batch.messages;
+    this.stats.claimed += messages.length;
+    for (const message of messages) {
+      const held: Held = { message, leaseEndsAt: Number.POSITIVE_INFINITY, batch };
+      if (message.exhausted) batch.settle(message, { ack: false, error: EXPIRED_ON_FINAL_ATTEMPT });
+      else if (this.stopping) batch.settle(message, { release: true });
+      else this.buffer.push(held);
+    }
+    this.dispatch();
     if (messages.length === want) this.fetchAgain = true;
   }
 
@@ -175,20 +281,26 @@ export class Consumer {
           this.deps.db,
           message,
           exactlyOnce.consumer,
-          (trx) => this.handler(message, { signal: held.controller.signal, trx }),
+          (trx) => this.handler(message, { signal: signalOf(held), trx }),
           { schema: this.deps.schema },
         );
         if (outcome.acked) this.stats.acked++;
       } else {
-        await this.handler(message, { signal: held.controller.signal });
-        this.pendingAcks.push(message.receipt);
+        await this.handler(message, {
+          get signal() {
+            return signalOf(held);
+          },
+        });
+        if (held.batch) held.batch.settle(message as LockedMessage, { ack: true });
+        else this.pendingAcks.push(message.receipt);
       }
     } catch (error) {
       this.report(error, message.id);
-      this.pendingNacks.push({ receipt: message.receipt, error: describeError(error) });
+      if (held.batch) held.batch.settle(message as LockedMessage, { ack: false, error: describeError(error) });
+      else this.pendingNacks.push({ receipt: message.receipt, error: describeError(error) });
     }
     this.running.delete(message.receipt);
-    void this.flush();
+    if (!held.batch) void this.flush();
     if (!this.stopping) {
       this.dispatch();
       if (this.buffer.length < this.batchSize) this.fetch();
@@ -249,7 +361,7 @@ export class Consumer {
       );
       const stale = new Set(result.stale);
       for (const held of due) {
-        if (stale.has(held.message.receipt)) held.controller.abort(new Error('lease lost'));
+        if (stale.has(held.message.receipt)) abort(held, new Error('lease lost'));
         else held.leaseEndsAt = now + this.visibilityTimeoutMs;
       }
     } catch (error) {
@@ -260,6 +372,12 @@ export class Consumer {
   private async releaseBuffer(): Promise<void> {
     const held = this.buffer.splice(0);
     if (held.length === 0) return;
+    if (this.lockMode) {
+      // Unlocking is the release: each batch commits without touching them.
+      for (const h of held) h.batch?.settle(h.message as LockedMessage, { release: true });
+      this.stats.released += held.length;
+      return;
+    }
     try {
       this.stats.released += await release(
         this.deps.db,
@@ -305,11 +423,16 @@ export class Consumer {
           });
           await Promise.race([allDone, timedOut]);
           clearTimeout(timer);
-          for (const held of this.running.values()) held.controller.abort(new Error('consumer stopped'));
+          for (const held of this.running.values()) {
+            abort(held, new Error('consumer stopped'));
+            // Lock mode: commit what finished; the rest is released by that commit.
+            held.batch?.cutShort();
+          }
         }
       }
       if (this.extendTimer) clearInterval(this.extendTimer);
       await this.flush();
+      while (this.openBatches.size > 0) await Promise.all([...this.openBatches]);
     })();
     return this.stopped;
   }
@@ -317,6 +440,17 @@ export class Consumer {
   private report(error: unknown, messageId?: string): void {
     this.options.onError?.(error, { queue: this.queue, messageId });
   }
+}
+
+function signalOf(held: Held): AbortSignal {
+  held.controller ??= new AbortController();
+  return held.controller.signal;
+}
+
+/** Aborts the handler's signal, including one it has not asked for yet (its getter then returns it aborted). */
+function abort(held: Held, reason: Error): void {
+  held.controller ??= new AbortController();
+  held.controller.abort(reason);
 }
 
 export function describeError(error: unknown): string {

@@ -28,6 +28,12 @@ export function connect(options: ConnectOptions): Connection {
   // A pooled client whose server went away emits 'error' on the pool; without
   // a listener that would crash the process. The next query reconnects.
   if (ownsPool) pool.on('error', () => {});
+  // The same for a client checked out with no query running: a transaction
+  // held open while handlers run (lock mode, exactly-once) whose backend is
+  // terminated. pg emits that on the client itself, where nothing listens.
+  // The transaction's next statement fails with the cause, and the pool
+  // drops the dead client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -10,6 +10,16 @@ export interface ParsedReceipt {
   token: string;
 }
 
+/**
+ * A delivery as ack and nack match it: id and lease token. The token is null
+ * only for a lock-mode delivery of a never-leased row (messages/claim-locked.ts),
+ * which the consumer holding the lock acks; receipts always carry one.
+ */
+export interface Delivery {
+  id: string;
+  token: string | null;
+}
+
 const RECEIPT = /^(\d{1,19})\.(-?\d{1,19})$/;
 
 export function formatReceipt(id: string, token: string): string {

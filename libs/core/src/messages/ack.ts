@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { ackAndArchive } from '../archive/ack-and-archive';
 import { knownToArchive } from '../archive/acked-retention-cache';
 import type { Executor } from '../database/database';
-import { type ParsedReceipt, parseReceipts } from '../database/receipt';
+import { type Delivery, type ParsedReceipt, parseReceipts } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 
 export interface AckResult {
@@ -25,20 +25,34 @@ export async function ack(
 ): Promise<AckResult> {
   if (receipts.length === 0) return { acked: 0, stale: [] };
   const parsed = parseReceipts(receipts);
+  const rows = await ackDeliveries(db, queue, parsed, { schema });
+  return matchReceipts(receipts, parsed, rows, 'acked');
+}
+
+/**
+ * The ack statement over parsed deliveries; returns the rows it removed.
+ * Lock-mode consumers call it inside the transaction that holds the rows.
+ */
+export async function ackDeliveries(
+  db: Executor,
+  queue: string,
+  deliveries: readonly Delivery[],
+  { schema, archives: known }: SchemaOption & { archives?: boolean } = {},
+): Promise<{ id: string; token: string | null }[]> {
   // Queues with retentionMs archive what they ack (archive/ack-and-archive.ts);
-  // all others keep this plain DELETE, with no archive cost at all.
-  const archives = knownToArchive(db, schema, queue);
+  // all others keep this plain DELETE, with no archive cost at all. A caller
+  // that knows the queue's retention says so in `archives`.
+  const archives = known ?? knownToArchive(db, schema, queue);
   if (archives !== false) {
-    const archived = await ackAndArchive(db, queue, parsed, { schema, detect: archives === undefined });
-    return matchReceipts(receipts, parsed, archived, 'acked');
+    return ackAndArchive(db, queue, deliveries, { schema, detect: archives === undefined });
   }
   const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string; token: string }>`
+  const { rows } = await sql<{ id: string; token: string | null }>`
     delete from ${t.messages} m
-    using unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
-    where m.id = r.id and m.lease_token = r.token and m.queue = ${queue}
+    using unnest(${deliveries.map((r) => r.id)}::bigint[], ${deliveries.map((r) => r.token)}::bigint[]) as r(id, token)
+    where m.id = r.id and m.lease_token is not distinct from r.token and m.queue = ${queue}
     returning m.id, m.lease_token as token`.execute(db);
-  return matchReceipts(receipts, parsed, rows, 'acked');
+  return rows;
 }
 
 /**
@@ -49,10 +63,11 @@ export async function ack(
 export function matchReceipts<K extends string>(
   receipts: readonly string[],
   parsed: readonly ParsedReceipt[],
-  rows: readonly { id: string | number; token: string | number }[],
+  rows: readonly { id: string | number; token: string | number | null }[],
   key: K,
 ): { [P in K]: number } & { stale: string[] } {
-  const touched = new Set(rows.map((r) => deliveryKey(r.id, r.token)));
+  // A null token (lock mode, never leased) matches no receipt.
+  const touched = new Set(rows.flatMap((r) => (r.token === null ? [] : [deliveryKey(r.id, r.token)])));
   const stale = receipts.filter((_, i) => {
     const receipt = parsed[i] as ParsedReceipt;
     return !touched.has(deliveryKey(receipt.id, receipt.token));

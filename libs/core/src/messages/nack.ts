@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import { parseReceipt } from '../database/receipt';
+import { type Delivery, type ParsedReceipt, parseReceipt } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { deliveryKey } from './ack';
@@ -47,29 +47,69 @@ export async function nack(
       );
     }
   });
+  const rows = await nackDeliveries(
+    db,
+    queue,
+    items.map((item, i) => ({ ...(parsed[i] as ParsedReceipt), error: item.error, delayMs: item.delayMs })),
+    { schema },
+  );
+  const touched = new Set(rows.map((r) => deliveryKey(r.id, r.token as string)));
+  return {
+    retried: rows.filter((r) => r.outcome === 'retried').length,
+    deadLettered: rows.filter((r) => r.outcome === 'dead').length,
+    stale: items
+      .filter((_, i) => !touched.has(deliveryKey(parsed[i]?.id as string, parsed[i]?.token as string)))
+      .map((i) => i.receipt),
+  };
+}
+
+export interface FailedDelivery extends Delivery {
+  error?: string | null;
+  delayMs?: number | null;
+}
+
+/**
+ * The nack statement over validated deliveries. With `heldLock` the caller's
+ * transaction holds the rows (lock mode, messages/claim-locked.ts): claiming
+ * them counted no attempt, so this delivery's failure is counted here
+ * (attempts + 1) and the retry/dead-letter decision uses that count.
+ */
+export async function nackDeliveries(
+  db: Executor,
+  queue: string,
+  items: readonly FailedDelivery[],
+  { schema, heldLock = false }: SchemaOption & { heldLock?: boolean } = {},
+): Promise<{ id: string; token: string | null; outcome: 'retried' | 'dead' }[]> {
   const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string; token: string; outcome: 'retried' | 'dead' }>`
+  const counted = heldLock ? 1 : 0;
+  const { rows } = await sql<{ id: string; token: string | null; outcome: 'retried' | 'dead' }>`
     with q as (
       select max_attempts, backoff_initial_ms, backoff_max_ms, dead_letter_queue
       from ${t.queues} where name = ${queue}
     ),
     input as (
       select * from unnest(
-        ${parsed.map((r) => r.id)}::bigint[],
-        ${parsed.map((r) => r.token)}::bigint[],
+        ${items.map((r) => r.id)}::bigint[],
+        ${items.map((r) => r.token)}::bigint[],
         ${items.map((i) => (i.error == null ? null : String(i.error).slice(0, MAX_ERROR_LENGTH)))}::text[],
         ${items.map((i) => i.delayMs ?? null)}::bigint[]
       ) as r(id, token, error, delay_ms)
     ),
     target as (
-      select m.id, i.token, m.attempts, i.error, i.delay_ms from ${t.messages} m
-      join input i on m.id = i.id and m.lease_token = i.token
+      -- (a lock-mode delivery of a row whose final lease already ran out is
+      -- not counted again: it dies with the attempts it had)
+      select m.id, i.token, i.error, i.delay_ms,
+             m.attempts + case when m.attempts < q.max_attempts then ${counted}::int else 0 end as attempts
+      from ${t.messages} m
+      join input i on m.id = i.id and m.lease_token is not distinct from i.token
+      cross join q
       where m.queue = ${queue}
       for update of m
     ),
     retried as (
       update ${t.messages} m
       set lease_token = null,
+          attempts = x.attempts,
           last_error = coalesce(x.error, m.last_error),
           available_at = now() + interval '1 millisecond' * coalesce(
             x.delay_ms,
@@ -82,19 +122,12 @@ export async function nack(
     exhausted as (
       delete from ${t.messages} m using target x, q
       where m.id = x.id and x.attempts >= q.max_attempts
-      returning m.id, x.token, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.dedup_key,
+      returning m.id, x.token, m.queue, m.priority, x.attempts, m.enqueued_at, m.group_key, m.dedup_key,
                 coalesce(x.error, m.last_error) as last_error, m.headers, m.body
     ),
     ${deadLetterCtes(t, 'failed on the final attempt')}
     select id, token, 'retried' as outcome from retried
     union all
     select id, token, 'dead' as outcome from exhausted`.execute(db);
-  const touched = new Set(rows.map((r) => deliveryKey(r.id, r.token)));
-  return {
-    retried: rows.filter((r) => r.outcome === 'retried').length,
-    deadLettered: rows.filter((r) => r.outcome === 'dead').length,
-    stale: items
-      .filter((_, i) => !touched.has(deliveryKey(parsed[i]?.id as string, parsed[i]?.token as string)))
-      .map((i) => i.receipt),
-  };
+  return rows;
 }
