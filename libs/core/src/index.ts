@@ -50,6 +50,6 @@ export * from './transactions/rollback';
 export * from './transactions/schedule-next-check';
 export * from './transactions/send-with-pg-client';
 export * from './transactions/transaction';
-export * from './wakeups/notify-after-commit';
 export * from './wakeups/wakeup';
 export * from './wakeups/wakeup-listener';
+export * from './wakeups/wakeup-notifier';

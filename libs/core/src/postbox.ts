@@ -11,6 +11,7 @@ import { type PruneInboxOptions, pruneInbox } from './inbox/prune-inbox';
 import { ack } from './messages/ack';
 import { type ClaimOptions, claim } from './messages/claim';
 import { extend } from './messages/extend';
+import { GroupCommitSender } from './messages/group-commit-sender';
 import type { OutgoingMessage, ReceivedMessage } from './messages/message';
 import { type NackItem, nack } from './messages/nack';
 import { type MessageState, peek } from './messages/peek';
@@ -36,8 +37,8 @@ import { type PrepareOptions, prepareTransaction } from './transactions/prepare'
 import { type PurgeOptions, purgeResolvedTransactions } from './transactions/purge-resolved-transactions';
 import { rollbackTransaction } from './transactions/rollback';
 import type { TransactionTarget } from './transactions/transaction';
-import { NotifyAfterCommit } from './wakeups/notify-after-commit';
 import { WakeupListener } from './wakeups/wakeup-listener';
+import { WakeupNotifier } from './wakeups/wakeup-notifier';
 
 export interface PostboxOptions extends ConnectOptions {
   /** An existing Kysely instance (the app's own); Postbox issues its statements through it. */
@@ -64,15 +65,16 @@ export interface SendCallOptions {
 
 /**
  * The client most code uses: binds one database + schema, owns the process's
- * LISTEN connection and the coalescing post-commit notifier, and tracks the
- * consumers it started so close() drains them. Each method is a thin call to
+ * LISTEN connection, the wake-up notifier and the group-commit sender, and
+ * tracks the consumers it started so close() drains them. Each method is a thin call to
  * the one-statement operation of the same name in messages/ or queues/.
  */
 export class Postbox {
   readonly db: Executor;
   readonly schema: string;
   readonly listener: WakeupListener;
-  private readonly notifier: NotifyAfterCommit;
+  private readonly notifier: WakeupNotifier;
+  private readonly sender: GroupCommitSender;
   private readonly consumers = new Set<Consumer>();
   private readonly checkers = new Map<string, TransactionChecker>();
   private checkbackRunner: CheckbackRunner | null = null;
@@ -89,7 +91,8 @@ export class Postbox {
     this.db = db;
     this.schema = schema;
     this.closeConnection = closeConnection;
-    this.notifier = new NotifyAfterCommit(db, schema, onError);
+    this.notifier = new WakeupNotifier(db, schema, onError);
+    this.sender = new GroupCommitSender(db, this.notifier, schema);
     this.listener = new WakeupListener({ ...listenerConfig, channel: tablesFor(schema).wakeupChannel, onError });
   }
 
@@ -136,11 +139,13 @@ export class Postbox {
     return deleteQueue(this.db, name, this.opts);
   }
 
+  /** Outside a transaction, concurrent sends to one queue share a statement (group commit: group-commit-sender.ts). */
   send(queue: string, message: OutgoingMessage, { trx }: SendCallOptions = {}) {
-    return send(trx ?? this.db, queue, message, { ...this.opts, wakeup: this.notifier.wakeup });
+    if (!trx) return this.sender.send(queue, message);
+    return send(trx, queue, message, { ...this.opts, notifier: this.notifier });
   }
   sendBatch(queue: string, messages: readonly OutgoingMessage[], { trx }: SendCallOptions = {}): Promise<SendResult> {
-    return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, wakeup: this.notifier.wakeup });
+    return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier });
   }
 
   /**
@@ -318,6 +323,7 @@ export class Postbox {
     await this.checkbackRunner?.stop();
     await Promise.all([...this.consumers].map((c) => c.stop({ timeoutMs })));
     this.consumers.clear();
+    await this.sender.drain();
     await this.notifier.flush();
     await this.listener.close();
     await this.closeConnection();

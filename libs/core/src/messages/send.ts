@@ -3,6 +3,7 @@ import type { Executor } from '../database/database';
 import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
 import { notifyQueue, type Wakeup } from '../wakeups/wakeup';
+import type { WakeupNotifier } from '../wakeups/wakeup-notifier';
 import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
 
 export const MAX_BATCH = 1000;
@@ -10,11 +11,17 @@ export const MAX_BATCH = 1000;
 export interface SendOptions extends SchemaOption {
   /**
    * How consumers are woken when the send is not inside a transaction:
-   * default is one bare NOTIFY after the insert; a Postbox client passes its
-   * NotifyAfterCommit, which coalesces them. Inside a transaction the NOTIFY
-   * is part of the statement and fires at commit (or never, on rollback).
+   * default is one bare NOTIFY after the insert; `wakeup` is called after
+   * the commit instead. Inside a transaction the NOTIFY is part of the
+   * statement and fires at commit (or never, on rollback).
    */
   wakeup?: Wakeup;
+  /**
+   * A Postbox client's notifier (takes precedence over `wakeup`): the NOTIFY
+   * goes inside the statement when the client has nothing else in flight,
+   * after the commit when it is busy. See wakeup-notifier.ts.
+   */
+  notifier?: WakeupNotifier;
 }
 
 export interface SendResult {
@@ -48,27 +55,58 @@ export async function sendBatch(
   messages: readonly OutgoingMessage[],
   options: SendOptions = {},
 ): Promise<SendResult> {
-  if (messages.length === 0) return { ids: [], duplicates: [] };
+  const columns = checkBatch(messages);
+  if (columns.length === 0) return { ids: [], duplicates: [] };
+  // Inside the caller's transaction the NOTIFY must wait for their commit:
+  // it goes in the statement. Postgres folds identical notifications of one
+  // transaction into one.
+  if (db.isTransaction) return insertMessages(db, queue, columns, { ...options, notifyInStatement: true });
+  const { notifier } = options;
+  if (notifier) {
+    return notifier.runStatement(queue, (notifyInStatement) =>
+      insertMessages(db, queue, columns, { ...options, notifyInStatement }),
+    );
+  }
+  const result = await insertMessages(db, queue, columns, { ...options, notifyInStatement: false });
+  if (options.wakeup) options.wakeup([queue]);
+  else await notifyQueue(db, queue, options.schema);
+  return result;
+}
+
+/**
+ * Checks a batch and turns it into column values. Field names in errors are
+ * those of the message alone for one message ("priority …") and carry the
+ * index for more ("messages[3].priority …").
+ */
+export function checkBatch(messages: readonly OutgoingMessage[]): MessageColumns[] {
   if (messages.length > MAX_BATCH) throw new InvalidInputError('messages', `must hold at most ${MAX_BATCH} messages`);
-  const columns = messages.map((m, i) => toMessageColumns(m, messages.length === 1 ? '' : `messages[${i}].`));
+  return messages.map((m, i) => toMessageColumns(m, messages.length === 1 ? '' : `messages[${i}].`));
+}
+
+/**
+ * The one statement behind send and sendBatch, for messages already checked
+ * (1 to MAX_BATCH of them): inserts them into `queue` and, with
+ * notifyInStatement, NOTIFYs the queue's consumers at its commit. Wakes
+ * nobody otherwise; that is the caller's job.
+ */
+export async function insertMessages(
+  db: Executor,
+  queue: string,
+  columns: readonly MessageColumns[],
+  options: SchemaOption & { notifyInStatement: boolean },
+): Promise<SendResult> {
   const t = tablesFor(options.schema);
-  const inTransaction = db.isTransaction;
-  // Inside the caller's transaction the NOTIFY must wait for their commit.
-  // Postgres folds identical notifications of one transaction into one.
-  const wake = inTransaction ? sql`select pg_notify(${t.wakeupChannel}, ${queue})` : sql`select where false`;
+  const wake = options.notifyInStatement
+    ? sql`select pg_notify(${t.wakeupChannel}, ${queue})`
+    : sql`select where false`;
   const useDedup = columns.some((c) => c.dedupKey !== null);
   const statement = useDedup
     ? sendWithDedup(t, queue, recordsetInput(columns), wake)
     : columns.length === 1
-      ? sendOne(t, queue, columns[0] as MessageColumns, inTransaction ? wake : null)
+      ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null)
       : sendPlain(t, queue, recordsetInput(columns), wake);
   const { rows } = await sql<{ id: string; duplicate: boolean }>`${statement}`.execute(db);
   if (rows.length === 0) throw new QueueNotFoundError(queue);
-
-  if (!inTransaction) {
-    if (options.wakeup) options.wakeup([queue]);
-    else await notifyQueue(db, queue, options.schema);
-  }
   const duplicates: number[] = [];
   rows.forEach((row, i) => {
     if (row.duplicate) duplicates.push(i);
@@ -83,7 +121,7 @@ export async function sendBatch(
  * arrays through unnest (pg escapes every JSON string into an array literal,
  * and Postgres parses seven of them).
  */
-function recordsetInput(columns: MessageColumns[]): RawBuilder<unknown> {
+function recordsetInput(columns: readonly MessageColumns[]): RawBuilder<unknown> {
   const json = `[${columns.map(recordJson).join(',')}]`;
   return sql`rows from (jsonb_to_recordset(${json}::jsonb) as (
       body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text

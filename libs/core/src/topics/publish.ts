@@ -19,7 +19,7 @@ export interface PublishOptions extends SchemaOption {
   /**
    * How the groups' consumers are woken after a publish outside a
    * transaction: default one NOTIFY statement for all of them; a Postbox
-   * client passes its NotifyAfterCommit, which coalesces them.
+   * client passes its WakeupNotifier's wakeup, which coalesces them.
    */
   wakeup?: Wakeup;
 }

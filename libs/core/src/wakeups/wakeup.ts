@@ -5,7 +5,7 @@ import { tablesFor } from '../database/tables';
 /**
  * Something that tells idle consumers of some queues to look again. Sends
  * and publishes outside a transaction call it after their commit; see
- * notify-after-commit.ts.
+ * wakeup-notifier.ts.
  */
 export type Wakeup = (queues: readonly string[]) => void;
 
