@@ -121,6 +121,30 @@ describe("consumer with claimMode: 'lock'", () => {
     expect((await postbox.getQueueStats('lock-flaky')).ready).toBe(0);
   });
 
+  it('counts the retry backoff from the failure, not from the start of the batch transaction', async () => {
+    await postbox.createQueue('lock-backoff', { maxAttempts: 3, backoff: { initialMs: 400, maxMs: 400 } });
+    await postbox.send('lock-backoff', { body: 'slow-then-fail' });
+    const starts: number[] = [];
+    let failedAt = 0;
+    const consumer = await postbox.consume(
+      'lock-backoff',
+      async (m) => {
+        starts.push(Date.now());
+        if (m.attempts === 1) {
+          // The batch's transaction is now 600 ms old when the nack runs.
+          await sleep(600);
+          failedAt = Date.now();
+          throw new Error('first attempt fails');
+        }
+      },
+      { claimMode: 'lock', pollIntervalMs: 20 },
+    );
+    await until(() => starts.length === 2);
+    await consumer.stop();
+    // Equal jitter: between half and all of 400 ms after the failure.
+    expect((starts[1] as number) - failedAt).toBeGreaterThanOrEqual(190);
+  });
+
   it('dead-letters, without running the handler, a message whose final lease ran out under a lease-mode consumer', async () => {
     await postbox.createQueue('lock-exhausted', { maxAttempts: 1 });
     await postbox.send('lock-exhausted', { body: 'poison' });

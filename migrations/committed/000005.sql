@@ -1,5 +1,5 @@
 --! Previous: sha1:49b50923330b33b48c757d9bee7f8171c1c9db92
---! Hash: sha1:96c3357270a3a6a30d8a4ecbcc31736aaece7965
+--! Hash: sha1:1690dc53ee70acf0c2edd6c182036a7839cc4bf0
 
 -- Lock-mode claims (consumer option claimMode: 'lock', issue 5).
 --
@@ -43,7 +43,10 @@ as $$
          extract(epoch from m.enqueued_at)::float8 * 1000, m.group_key, m.priority,
          m.attempts >= (select max_attempts from q)
   from :POSTBOX_SCHEMA.messages m
-  where m.queue = queue_name and m.available_at <= now()
+  -- statement_timestamp(), not now(): the consumer begins the transaction
+  -- ahead of the claim (a standby, to save a round trip at wake-up), and
+  -- now() would be that BEGIN's time, hiding everything that became ready since.
+  where m.queue = queue_name and m.available_at <= statement_timestamp()
     and ((select not fifo from q) or m.group_key is null or m.id = (
       select min(h.id) from :POSTBOX_SCHEMA.messages h where h.queue = m.queue and h.group_key = m.group_key))
   order by m.priority, m.available_at, m.id

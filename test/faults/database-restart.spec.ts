@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningPostgres, startEmbeddedPostgres } from '../../libs/core/src/database/embedded-postgres';
 import { runMigrations } from '../../libs/core/src/database/run-migrations';
 import { Postbox } from '../../libs/core/src/postbox';
-import { sleep } from '../setup/until';
+import { sleep, until } from '../setup/until';
 
 /**
  * Restarts a real PostgreSQL under a running consumer. This file runs its own
@@ -69,6 +69,53 @@ describe('database restart under a running consumer', () => {
       const stats = await postbox.getQueueStats('survivor');
       expect(stats.ready + stats.inFlight).toBe(0);
       expect(errors.length).toBeGreaterThan(0); // the outage was seen, and survived
+    } finally {
+      await postbox.close();
+    }
+  });
+
+  it('in lock mode: loses no message; a batch whose commit died with the server is delivered again', async () => {
+    const errors: unknown[] = [];
+    const postbox = await Postbox.create({ connectionString: server.connectionString, onError: (e) => errors.push(e) });
+    try {
+      await postbox.createQueue('locked-survivor');
+      const handled = new Map<number, number>();
+      let restarting: Promise<void> | null = null;
+      const consumer = await postbox.consume(
+        'locked-survivor',
+        async (m) => {
+          const n = m.body as number;
+          handled.set(n, (handled.get(n) ?? 0) + 1);
+          // Restart the server while this batch's transaction holds its locks.
+          if (n === 150 && !restarting) {
+            restarting = (async () => {
+              await server.stop();
+              server = await startEmbeddedPostgres({ dataDir, port, persistent: true, database: 'restart' });
+            })();
+            await restarting;
+          }
+        },
+        { pollIntervalMs: 200, concurrency: 1, batchSize: 100, claimMode: 'lock' },
+      );
+      await postbox.sendBatch(
+        'locked-survivor',
+        Array.from({ length: 200 }, (_, i) => ({ body: i })),
+      );
+      await until(() => handled.size === 200, { what: 'every message handled' });
+      await until(
+        async () => {
+          try {
+            return (await postbox.getQueueStats('locked-survivor')).ready === 0;
+          } catch {
+            return false;
+          }
+        },
+        { what: 'the queue empty after the restart' },
+      );
+      await consumer.stop();
+      // The batch holding 150 lost its commit with the server: its messages ran again.
+      expect(handled.get(150)).toBe(2);
+      expect(errors.length).toBeGreaterThan(0);
     } finally {
       await postbox.close();
     }

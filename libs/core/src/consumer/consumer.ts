@@ -1,3 +1,4 @@
+import type { ControlledTransaction } from 'kysely';
 import type { Executor } from '../database/database';
 import { checkConsumerName, processExactlyOnce } from '../inbox/process-exactly-once';
 import { ack, ackDeliveries } from '../messages/ack';
@@ -32,6 +33,9 @@ interface Held {
  * previous batch's last handlers run, a third covers one slow handler.
  */
 const MAX_OPEN_LOCKED_BATCHES = 3;
+
+// biome-ignore lint/suspicious/noExplicitAny: the caller's Kysely<TheirDB> must fit
+type OpenTransaction = ControlledTransaction<any>;
 
 /** What a lock-mode consumer records when it finds a lease-mode delivery that already used its last attempt. */
 const EXPIRED_ON_FINAL_ATTEMPT = 'visibility timeout expired on the final attempt';
@@ -77,6 +81,8 @@ export class Consumer {
   private archivesAcks = false;
   /** Lock mode: claim transactions still open (handlers running, or acks committing). */
   private readonly openBatches = new Set<Promise<void>>();
+  /** Lock mode: the transaction begun ahead for the next claim (see claimLockedBatch). */
+  private standby: Promise<OpenTransaction> | null = null;
   /** Counters for tests, logs and metrics. */
   readonly stats = { claimed: 0, acked: 0, nacked: 0, released: 0, claims: 0 };
 
@@ -180,12 +186,19 @@ export class Consumer {
   }
 
   /**
-   * Lock mode: opens a transaction, locks up to `want` rows in it, hands them
-   * to the buffer, and keeps the transaction open in the background until
-   * the batch is settled; then one ack and one nack statement and COMMIT.
+   * Lock mode: locks up to a batch of rows in a transaction, hands them to
+   * the buffer, and leaves the transaction open in the background until the
+   * batch is settled; then one ack and one nack statement and COMMIT.
    * Resolves as soon as the rows are buffered.
+   *
+   * The transaction was begun ahead of time (the standby), so a wake-up
+   * claims in ONE round trip instead of BEGIN + claim: ~0.5 ms of the
+   * idle-consumer latency on the bench machine, where a round trip through
+   * the pool costs 0.6-0.7 ms. An open transaction that has locked nothing
+   * has no xid and, between statements, no snapshot: it holds back no
+   * vacuum, only one pooled connection.
    */
-  private claimLockedBatch(): Promise<void> {
+  private async claimLockedBatch(): Promise<void> {
     // Room for two batches ahead of the handlers: the next claim goes out
     // while a whole batch is still buffered, so handlers never wait for it,
     // and always for a full batch, as each claim costs a transaction and a
@@ -193,49 +206,94 @@ export class Consumer {
     // down to `concurrency` left the handlers idle during every claim.)
     const capacity = this.concurrency + 2 * this.batchSize - this.inFlight;
     const want = Math.min(this.batchSize, capacity);
-    if (want < Math.ceil(this.batchSize / 2) || this.openBatches.size >= MAX_OPEN_LOCKED_BATCHES) {
-      return Promise.resolve();
+    if (want < Math.ceil(this.batchSize / 2) || this.openBatches.size >= MAX_OPEN_LOCKED_BATCHES) return;
+    const standby = this.standby ?? this.beginStandby();
+    this.standby = null;
+    let trx: OpenTransaction;
+    let messages: LockedMessage[];
+    try {
+      trx = await standby;
+    } catch (error) {
+      this.report(error);
+      this.scheduleRetry();
+      return;
     }
-    return new Promise<void>((claimed) => {
-      let batch: LockedBatch | null = null;
-      const open = this.deps.db
-        .transaction()
-        .execute(async (trx) => {
-          this.stats.claims++;
-          const messages = await claimLocked(trx, this.queue, want, { schema: this.deps.schema });
-          this.retryDelayMs = 100;
-          batch = new LockedBatch(messages);
-          this.takeLocked(batch, want);
-          claimed();
-          await batch.settled;
-          const { acks, failures } = batch;
-          if (acks.length > 0)
-            await ackDeliveries(trx, this.queue, acks, { schema: this.deps.schema, archives: this.archivesAcks });
-          if (failures.length > 0) {
-            await nackDeliveries(trx, this.queue, failures, { schema: this.deps.schema, heldLock: true });
-          }
-        })
-        .then(
-          () => {
-            if (!batch) return;
-            this.stats.acked += batch.acks.length;
-            this.stats.nacked += batch.failures.length;
-          },
-          (error) => {
-            // The claim or the commit failed (database gone, connection cut):
-            // every lock of the batch is gone with it, so its messages are
-            // ready again, to be delivered again; nothing is lost.
-            this.report(error);
-            if (!batch) this.scheduleRetry();
-            claimed();
-          },
-        )
-        .finally(() => {
-          this.openBatches.delete(open);
-          if (!this.stopping) this.fetch();
-        });
-      this.openBatches.add(open);
+    try {
+      this.stats.claims++;
+      messages = await claimLocked(trx, this.queue, want, { schema: this.deps.schema });
+      this.retryDelayMs = 100;
+    } catch (error) {
+      // The connection may be gone (server restart): drop it, begin afresh.
+      this.report(error);
+      this.scheduleRetry();
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => {});
+      return;
+    }
+    if (messages.length === 0) {
+      // Begin a fresh standby rather than keep this one: now() inside a
+      // transaction is its BEGIN's time, and the acks' timestamps (acked_at,
+      // dead_at) should not lag by however long the consumer sat idle. So a
+      // standby is at most one poll interval old when it claims.
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => {});
+      if (!this.stopping) this.beginStandby();
+      return;
+    }
+    if (!this.stopping) this.beginStandby();
+    const batch = new LockedBatch(messages);
+    const open = this.finishLockedBatch(trx, batch).finally(() => {
+      this.openBatches.delete(open);
+      if (!this.stopping) this.fetch();
     });
+    this.openBatches.add(open);
+    this.takeLocked(batch, want);
+  }
+
+  private beginStandby(): Promise<OpenTransaction> {
+    const standby = this.deps.db.startTransaction().execute();
+    standby.catch(() => {}); // reported when a claim awaits it
+    this.standby = standby;
+    return standby;
+  }
+
+  /** Waits for every message of the batch, then acks and nacks them in its transaction and commits. */
+  private async finishLockedBatch(trx: OpenTransaction, batch: LockedBatch): Promise<void> {
+    try {
+      await batch.settled;
+      const { acks, failures } = batch;
+      const schema = this.deps.schema;
+      if (acks.length > 0) await ackDeliveries(trx, this.queue, acks, { schema, archives: this.archivesAcks });
+      if (failures.length > 0) await nackDeliveries(trx, this.queue, failures, { schema, heldLock: true });
+      await trx.commit().execute();
+      this.stats.acked += acks.length;
+      this.stats.nacked += failures.length;
+    } catch (error) {
+      // The acks or the commit failed (database gone, connection cut): every
+      // lock of the batch is gone with it, so its messages are ready again,
+      // to be delivered again; nothing is lost.
+      this.report(error);
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => {});
+    }
+  }
+
+  /** Stop: the standby goes back to the pool. */
+  private async endStandby(): Promise<void> {
+    const standby = this.standby;
+    this.standby = null;
+    if (!standby) return;
+    try {
+      await (await standby).rollback().execute();
+    } catch {
+      // Never begun (database down) or already gone: nothing to end.
+    }
   }
 
   private takeLocked(batch: LockedBatch, want: number): void {
@@ -433,6 +491,7 @@ export class Consumer {
       if (this.extendTimer) clearInterval(this.extendTimer);
       await this.flush();
       while (this.openBatches.size > 0) await Promise.all([...this.openBatches]);
+      await this.endStandby();
     })();
     return this.stopped;
   }

@@ -111,7 +111,9 @@ export async function nackDeliveries(
       set lease_token = null,
           attempts = x.attempts,
           last_error = coalesce(x.error, m.last_error),
-          available_at = now() + interval '1 millisecond' * coalesce(
+          -- statement_timestamp(): a lock-mode batch's transaction began
+          -- before its handlers ran, and the backoff counts from the failure.
+          available_at = statement_timestamp() + interval '1 millisecond' * coalesce(
             x.delay_ms,
             least(q.backoff_max_ms, q.backoff_initial_ms * power(2, greatest(x.attempts - 1, 0)))
               * (0.5 + random() / 2))
