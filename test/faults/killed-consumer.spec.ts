@@ -24,23 +24,26 @@ describe('a consumer process killed mid-batch', () => {
     db = await useTestDatabase();
   });
 
-  it('loses nothing: its claimed, buffered and running messages reappear after the lease', async () => {
+  /** A queue of 200 messages and an empty `deliveries` table, where the child records each handler start. */
+  async function setUp(queue: string, visibilityTimeoutMs: number) {
     const postbox = await db.postbox();
     const client = await db.client();
-    await client.query('create table deliveries (message_id bigint not null, pid int not null)');
-    await postbox.createQueue('victim', { visibilityTimeoutMs: 1_000 });
+    await client.query('create table if not exists deliveries (message_id bigint not null, pid int not null)');
+    await client.query('truncate deliveries');
+    await postbox.createQueue(queue, { visibilityTimeoutMs });
     const { ids } = await postbox.sendBatch(
-      'victim',
+      queue,
       Array.from({ length: 200 }, (_, i) => ({ body: i })),
     );
+    return { postbox, client, ids };
+  }
+
+  it('loses nothing: its claimed, buffered and running messages reappear after the lease', async () => {
+    const { postbox, client, ids } = await setUp('victim', 1_000);
 
     const child = await startConsumerProcess(db.url, 'victim', { HOLD: '1', VISIBILITY_MS: '1000' });
     // Wait until its handlers are running (5) with more claimed in its buffer.
-    for (;;) {
-      const { rows } = await client.query('select count(*)::int as n from deliveries');
-      if (rows[0].n >= 5) break;
-      await sleep(20);
-    }
+    await until(async () => (await client.query('select count(*)::int as n from deliveries')).rows[0].n >= 5);
     const inFlightAtKill = (await postbox.getQueueStats('victim')).inFlight;
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -64,22 +67,10 @@ describe('a consumer process killed mid-batch', () => {
   });
 
   it("in lock mode: the killed process's locks die with it, so its messages come back at once, no attempt counted", async () => {
-    const postbox = await db.postbox();
-    const client = await db.client();
-    await client.query('create table if not exists deliveries (message_id bigint not null, pid int not null)');
-    await client.query('truncate deliveries');
     // A 10-minute lease: only the end of the locks can bring them back within the test.
-    await postbox.createQueue('locked-victim', { visibilityTimeoutMs: 600_000 });
-    const { ids } = await postbox.sendBatch(
-      'locked-victim',
-      Array.from({ length: 200 }, (_, i) => ({ body: i })),
-    );
+    const { postbox, client, ids } = await setUp('locked-victim', 600_000);
     const child = await startConsumerProcess(db.url, 'locked-victim', { HOLD: '1', CLAIM_MODE: 'lock' });
-    for (;;) {
-      const { rows } = await client.query('select count(*)::int as n from deliveries');
-      if (rows[0].n >= 5) break;
-      await sleep(20);
-    }
+    await until(async () => (await client.query('select count(*)::int as n from deliveries')).rows[0].n >= 5);
     // Held by row locks, not leases: nothing was written to the rows.
     const { rows: written } = await client.query(
       'select count(*)::int as n from postbox.messages where lease_token is not null or attempts > 0',
