@@ -1,11 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import pino from 'pino';
+import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
 import { bodyParserErrors } from './errors/body-parser-errors';
 import type { Postbox } from './postbox.provider';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options';
+import { PinoNestLogger } from './service/pino-nest-logger';
 import { ServiceMetrics } from './service/service-metrics';
 
 /**
@@ -25,8 +27,22 @@ export async function createApp(
     // answered first (LongPolls), so no request is dropped mid-answer.
     forceCloseConnections: true,
   });
-  app.useLogger(app.get(Logger));
+  const logger = pino({ level: options.logLevel, base: { service: 'postbox' } });
+  app.useLogger(new PinoNestLogger(logger));
   app.flushLogs();
+  // A line per request only where it is wanted (debug/trace): on a queue's
+  // hot path it is noise, and its per-request serialization cost throughput.
+  if (logger.isLevelEnabled('debug')) {
+    app.use(
+      pinoHttp({
+        logger,
+        // Never write credentials into logs.
+        redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+        customLogLevel: (_req, res, error) =>
+          error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+      }),
+    );
+  }
   // No enableShutdownHooks(): main.ts handles the signals, because it must also stop Postgres after the app.
   app.use(app.get(ServiceMetrics).middleware);
   app.useBodyParser('json', { limit: options.bodyLimit });

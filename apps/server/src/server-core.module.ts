@@ -1,6 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ErrorResponseFilter } from './errors/error-response.filter';
 import { POSTBOX, type Postbox, SERVER_OPTIONS } from './postbox.provider';
@@ -9,7 +8,7 @@ import { RequestValidationPipe } from './validation/request-validation.pipe';
 
 /**
  * What every feature module relies on, provided once and globally: the
- * Postbox (POSTBOX), the options (SERVER_OPTIONS), structured logs, and the
+ * Postbox (POSTBOX), the options (SERVER_OPTIONS), and the
  * cross-cutting request handling (API-key guard, validation pipe, error filter).
  */
 @Global()
@@ -18,18 +17,6 @@ export class ServerCoreModule {
   static forRoot(postbox: Postbox, options: ServerOptions): DynamicModule {
     return {
       module: ServerCoreModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: options.logLevel,
-            // Never write credentials into logs.
-            redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
-            // A request log line per call is noise at info on a queue hot path.
-            customLogLevel: (_req, res, error) =>
-              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-          },
-        }),
-      ],
       providers: [
         { provide: POSTBOX, useValue: postbox },
         { provide: SERVER_OPTIONS, useValue: options },

@@ -50,6 +50,10 @@ export class ErrorResponseFilter implements ExceptionFilter {
     if (errorBody.statusCode >= 500) {
       const level = errorBody.statusCode === 503 ? 'warn' : 'error';
       this.logger[level](exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    } else {
+      // Client errors at info, one line each (the request log is debug-only).
+      const request = host.switchToHttp().getRequest<{ method?: string; url?: string }>();
+      this.logger.log(`${request.method} ${request.url} → ${errorBody.statusCode}: ${errorBody.message}`);
     }
     if (response.headersSent) {
       response.end();
