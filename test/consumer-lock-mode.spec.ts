@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Postbox } from '../libs/core/src/postbox';
-import { type TestDatabase, useTestDatabase } from './setup/test-database';
+import { openTestPostbox } from './setup/test-database';
 import { sleep, until } from './setup/until';
 
 /** Rows some transaction holds locked right now (probed with SKIP LOCKED, which waits for nothing). */
@@ -15,13 +15,10 @@ async function lockedRows(client: pg.Client, queue: string): Promise<number> {
 }
 
 describe("consumer with claimMode: 'lock'", () => {
-  let db: TestDatabase;
   let postbox: Postbox;
   let client: pg.Client;
   beforeAll(async () => {
-    db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ postbox, client } = await openTestPostbox());
   });
 
   it('processes every message once, in few claim transactions, and leaves the table empty', async () => {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, QueueNotFoundError } from '../libs/core/src/errors';
 import type { Postbox } from '../libs/core/src/postbox';
 import { WakeupNotifier } from '../libs/core/src/wakeups/wakeup-notifier';
-import { type TestDatabase, useTestDatabase } from './setup/test-database';
+import { openTestPostbox, type TestDatabase } from './setup/test-database';
 import { until } from './setup/until';
 
 /**
@@ -18,9 +18,7 @@ describe('send: group commit and wake-ups', () => {
   let client: pg.Client;
 
   beforeAll(async () => {
-    db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ db, postbox, client } = await openTestPostbox());
   });
 
   async function rows(queue: string): Promise<{ id: string; body: unknown; tx: string }[]> {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LongPolls } from '../../apps/server/src/messages/long-polls';
 import type { Postbox } from '../../libs/core/src/postbox';
-import { useTestDatabase } from '../setup/test-database';
+import { openTestPostbox } from '../setup/test-database';
 import { sleep, startTestServer, type TestServer, tableCounts, until } from './test-server';
 
 interface Received {
@@ -22,9 +22,7 @@ describe('REST message routes', () => {
   let server: TestServer;
   let client: pg.Client;
   beforeAll(async () => {
-    const db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ postbox, client } = await openTestPostbox());
     server = await startTestServer(postbox);
   });
   afterAll(() => server.close());

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Postbox } from '../../libs/core/src/postbox';
-import { useTestDatabase } from '../setup/test-database';
+import { openTestPostbox } from '../setup/test-database';
 import { startTestServer, type TestServer, tableCounts } from './test-server';
 
 const NAME_RULE = 'must match ^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$';
@@ -11,9 +11,7 @@ describe('REST /v1/queues', () => {
   let server: TestServer;
   let client: pg.Client;
   beforeAll(async () => {
-    const db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ postbox, client } = await openTestPostbox());
     server = await startTestServer(postbox);
   });
   afterAll(() => server.close());

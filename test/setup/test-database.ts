@@ -71,3 +71,14 @@ export async function useTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * The usual start of a test file (call it in beforeAll): its own database, a
+ * Postbox on it, and a raw client for assertions; all closed after the file.
+ */
+export async function openTestPostbox(
+  options: Partial<PostboxOptions> = {},
+): Promise<{ db: TestDatabase; postbox: Postbox; client: pg.Client }> {
+  const db = await useTestDatabase();
+  return { db, postbox: await db.postbox(options), client: await db.client() };
+}

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Postbox } from '../../libs/core/src/postbox';
 import type { TransactionState } from '../../libs/core/src/transactions/transaction';
-import { type TestDatabase, useTestDatabase } from '../setup/test-database';
+import { openTestPostbox, type TestDatabase } from '../setup/test-database';
 import { answer, ProducerServer } from './producer-server';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,9 +42,7 @@ describe('check-back over HTTP', () => {
   let client: pg.Client;
 
   beforeAll(async () => {
-    db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ db, postbox, client } = await openTestPostbox());
     producer = await new ProducerServer().start();
     await postbox.createQueue('cb');
   });

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { processExactlyOnce } from '../../libs/core/src/inbox/process-exactly-once';
 import { claim } from '../../libs/core/src/messages/claim';
 import type { Postbox } from '../../libs/core/src/postbox';
-import { type TestDatabase, useTestDatabase } from '../setup/test-database';
+import { openTestPostbox, type TestDatabase } from '../setup/test-database';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fixture = path.join(__dirname, '..', 'fixtures', 'inbox-consumer.ts');
@@ -45,9 +45,7 @@ describe('exactly-once consumer (inbox)', () => {
   let client: pg.Client;
 
   beforeAll(async () => {
-    db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ db, postbox, client } = await openTestPostbox());
     await client.query(`
       create table inbox_counter (id int primary key, n int not null);
       create table inbox_effects (message_id bigint not null, pid int not null, attempts int not null);

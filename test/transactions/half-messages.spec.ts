@@ -6,17 +6,14 @@ import { CheckbackRunner } from '../../libs/core/src/transactions/checkback-runn
 import { claimDueChecks } from '../../libs/core/src/transactions/claim-due-checks';
 import { commitTransaction } from '../../libs/core/src/transactions/commit';
 import { TransactionNotFoundError } from '../../libs/core/src/transactions/transaction';
-import { type TestDatabase, useTestDatabase } from '../setup/test-database';
+import { openTestPostbox } from '../setup/test-database';
 
 describe('half messages', () => {
-  let db: TestDatabase;
   let postbox: Postbox;
   let client: pg.Client;
 
   beforeAll(async () => {
-    db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ postbox, client } = await openTestPostbox());
   });
 
   async function messageCount(queue: string): Promise<number> {

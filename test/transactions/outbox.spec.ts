@@ -3,7 +3,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Postbox } from '../../libs/core/src/postbox';
 import { sendWithPgClient } from '../../libs/core/src/transactions/send-with-pg-client';
-import { type TestDatabase, useTestDatabase } from '../setup/test-database';
+import { openTestPostbox, type TestDatabase } from '../setup/test-database';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -13,9 +13,7 @@ describe('transactional outbox', () => {
   let client: pg.Client;
 
   beforeAll(async () => {
-    db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ db, postbox, client } = await openTestPostbox());
     await client.query('create table outbox_orders (id int primary key, total int not null)');
   });
 

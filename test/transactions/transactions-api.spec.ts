@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Postbox } from '../../libs/core/src/postbox';
 import { startTestServer, type TestServer, until } from '../server/test-server';
-import { type TestDatabase, useTestDatabase } from '../setup/test-database';
+import { openTestPostbox, type TestDatabase } from '../setup/test-database';
 import { answer, ProducerServer } from './producer-server';
 
 const UNKNOWN_ID = '0b9c6a7e-1f2d-4e3c-8b5a-6d7e8f9a0b1c';
@@ -15,9 +15,7 @@ describe('REST /v1/transactions (half messages)', () => {
   let producer: ProducerServer;
 
   beforeAll(async () => {
-    db = await useTestDatabase();
-    postbox = await db.postbox();
-    client = await db.client();
+    ({ db, postbox, client } = await openTestPostbox());
     server = await startTestServer(postbox);
     producer = await new ProducerServer().start();
     await server.request('POST', '/v1/queues', { body: { name: 'payments' } });

@@ -46,6 +46,7 @@ export * from './transactions/commit';
 export * from './transactions/get-transaction';
 export * from './transactions/prepare';
 export * from './transactions/purge-resolved-transactions';
+export * from './transactions/resolve-prepared';
 export * from './transactions/rollback';
 export * from './transactions/schedule-next-check';
 export * from './transactions/send-with-pg-client';

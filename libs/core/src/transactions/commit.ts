@@ -1,23 +1,16 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { SchemaOption } from '../database/tables';
 import { ConflictError } from '../errors';
 import { send } from '../messages/send';
+import { describeState, findTransactionRow, type ResolveOptions, resolvePrepared } from './resolve-prepared';
 import { publishCommittedToTopic } from './topic-target';
 import {
   checkTransactionId,
-  type ResolvedBy,
   type TransactionInfo,
-  TransactionNotFoundError,
   type TransactionRow,
   transactionFromRow,
   transactionTablesFor,
 } from './transaction';
-
-export interface ResolveOptions extends SchemaOption {
-  /** Recorded on the transaction; default 'producer'. */
-  resolvedBy?: ResolvedBy;
-}
 
 /** Runs `work` in a transaction, or directly in the caller's when `db` already is one. */
 export function inTransaction<T>(db: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
@@ -42,12 +35,7 @@ export async function commitTransaction(
   const id = checkTransactionId(transactionId);
   const tx = transactionTablesFor(schema);
   return inTransaction(db, async (trx) => {
-    const { rows } = await sql<TransactionRow>`
-      update ${tx.transactions}
-      set state = 'committed', resolved_at = now(), resolved_by = ${resolvedBy}
-      where id = ${id} and state = 'prepared'
-      returning *`.execute(trx);
-    const row = rows[0];
+    const row = await resolvePrepared(trx, id, 'committed', resolvedBy, schema);
     if (!row) {
       const current = await findTransactionRow(trx, id, schema);
       if (current.state === 'committed') return transactionFromRow(current);
@@ -61,15 +49,4 @@ export async function commitTransaction(
       update ${tx.transactions} set message_id = ${messageId} where id = ${id} returning *`.execute(trx);
     return transactionFromRow(updated[0] as TransactionRow);
   });
-}
-
-export async function findTransactionRow(db: Executor, id: string, schema?: string): Promise<TransactionRow> {
-  const tx = transactionTablesFor(schema);
-  const { rows } = await sql<TransactionRow>`select * from ${tx.transactions} where id = ${id}`.execute(db);
-  if (!rows[0]) throw new TransactionNotFoundError(id);
-  return rows[0];
-}
-
-export function describeState(state: string): string {
-  return state === 'rolledBack' ? 'rolled back' : state;
 }

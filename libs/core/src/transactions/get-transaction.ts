@@ -1,6 +1,6 @@
 import type { Executor } from '../database/database';
 import type { SchemaOption } from '../database/tables';
-import { findTransactionRow } from './commit';
+import { findTransactionRow } from './resolve-prepared';
 import { checkTransactionId, type TransactionInfo, transactionFromRow } from './transaction';
 
 /** A half message's state and check-back history; TransactionNotFoundError when unknown. */

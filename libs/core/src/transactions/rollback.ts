@@ -1,14 +1,7 @@
-import { sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { ConflictError } from '../errors';
-import { describeState, findTransactionRow, type ResolveOptions } from './commit';
-import {
-  checkTransactionId,
-  type TransactionInfo,
-  type TransactionRow,
-  transactionFromRow,
-  transactionTablesFor,
-} from './transaction';
+import { describeState, findTransactionRow, type ResolveOptions, resolvePrepared } from './resolve-prepared';
+import { checkTransactionId, type TransactionInfo, transactionFromRow } from './transaction';
 
 /**
  * Discards a half message: prepared → rolledBack, one statement (nothing was
@@ -22,13 +15,8 @@ export async function rollbackTransaction(
   { schema, resolvedBy = 'producer' }: ResolveOptions = {},
 ): Promise<TransactionInfo> {
   const id = checkTransactionId(transactionId);
-  const tx = transactionTablesFor(schema);
-  const { rows } = await sql<TransactionRow>`
-    update ${tx.transactions}
-    set state = 'rolledBack', resolved_at = now(), resolved_by = ${resolvedBy}
-    where id = ${id} and state = 'prepared'
-    returning *`.execute(db);
-  if (rows[0]) return transactionFromRow(rows[0]);
+  const row = await resolvePrepared(db, id, 'rolledBack', resolvedBy, schema);
+  if (row) return transactionFromRow(row);
   const current = await findTransactionRow(db, id, schema);
   if (current.state === 'committed') {
     throw new ConflictError(`transaction "${id}" is already ${describeState(current.state)} and cannot be rolled back`);
