@@ -226,10 +226,7 @@ export class Consumer {
       // The connection may be gone (server restart): drop it, begin afresh.
       this.report(error);
       this.scheduleRetry();
-      await trx
-        .rollback()
-        .execute()
-        .catch(() => {});
+      await rollBack(trx);
       return;
     }
     if (messages.length === 0) {
@@ -237,10 +234,7 @@ export class Consumer {
       // transaction is its BEGIN's time, and the acks' timestamps (acked_at,
       // dead_at) should not lag by however long the consumer sat idle. So a
       // standby is at most one poll interval old when it claims.
-      await trx
-        .rollback()
-        .execute()
-        .catch(() => {});
+      await rollBack(trx);
       if (!this.stopping) this.beginStandby();
       return;
     }
@@ -277,10 +271,7 @@ export class Consumer {
       // lock of the batch is gone with it, so its messages are ready again,
       // to be delivered again; nothing is lost.
       this.report(error);
-      await trx
-        .rollback()
-        .execute()
-        .catch(() => {});
+      await rollBack(trx);
     }
   }
 
@@ -288,12 +279,8 @@ export class Consumer {
   private async endStandby(): Promise<void> {
     const standby = this.standby;
     this.standby = null;
-    if (!standby) return;
-    try {
-      await (await standby).rollback().execute();
-    } catch {
-      // Never begun (database down) or already gone: nothing to end.
-    }
+    // Never begun (database down): nothing to end.
+    if (standby) await standby.then(rollBack, () => {});
   }
 
   private takeLocked(batch: LockedBatch, want: number): void {
@@ -499,6 +486,14 @@ export class Consumer {
   private report(error: unknown, messageId?: string): void {
     this.options.onError?.(error, { queue: this.queue, messageId });
   }
+}
+
+/** Ends a claim transaction without writing; one whose connection is gone has nothing left to end. */
+async function rollBack(trx: OpenTransaction): Promise<void> {
+  await trx
+    .rollback()
+    .execute()
+    .catch(() => {});
 }
 
 function signalOf(held: Held): AbortSignal {

@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
-import { notifyQueue, type Wakeup } from '../wakeups/wakeup';
+import { notifyQueue } from '../wakeups/wakeup';
 import type { WakeupNotifier } from '../wakeups/wakeup-notifier';
 import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
 
@@ -10,16 +10,12 @@ export const MAX_BATCH = 1000;
 
 export interface SendOptions extends SchemaOption {
   /**
-   * How consumers are woken when the send is not inside a transaction:
-   * default is one bare NOTIFY after the insert; `wakeup` is called after
-   * the commit instead. Inside a transaction the NOTIFY is part of the
-   * statement and fires at commit (or never, on rollback).
-   */
-  wakeup?: Wakeup;
-  /**
-   * A Postbox client's notifier (takes precedence over `wakeup`): the NOTIFY
-   * goes inside the statement when the client has nothing else in flight,
-   * after the commit when it is busy. See wakeup-notifier.ts.
+   * How consumers are woken when the send is not inside a transaction. A
+   * Postbox client passes its notifier: the NOTIFY goes inside the statement
+   * when the client has nothing else in flight, after the commit when it is
+   * busy (see wakeup-notifier.ts). Without one, a bare NOTIFY follows the
+   * insert. Inside a transaction the NOTIFY is part of the statement and
+   * fires at commit (or never, on rollback).
    */
   notifier?: WakeupNotifier;
 }
@@ -68,8 +64,7 @@ export async function sendBatch(
     );
   }
   const result = await insertMessages(db, queue, columns, { ...options, notifyInStatement: false });
-  if (options.wakeup) options.wakeup([queue]);
-  else await notifyQueue(db, queue, options.schema);
+  await notifyQueue(db, queue, options.schema);
   return result;
 }
 
