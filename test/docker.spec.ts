@@ -21,11 +21,11 @@ describe('docker/', () => {
 
   it('starts the same entry point as npm start', () => {
     const start = JSON.parse(read('package.json')).scripts.start as string;
-    const entry = /node (\S+)$/.exec(start)?.[1];
-    expect(entry).toBe('dist/apps/server/src/main.js');
+    const entry = /&& (node .+)$/.exec(start)?.[1]?.split(' ');
+    expect(entry).toEqual(['node', 'apps/server/dist/cli/main.js', 'serve']);
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
-    expect(JSON.parse(cmd as string)).toEqual(['node', entry]);
-    expect(compose.services.postbox.command).toEqual(['node', entry]);
+    expect(JSON.parse(cmd as string)).toEqual(entry);
+    expect(compose.services.postbox.command).toEqual(entry);
   });
 
   it('ships the migrations the service applies at start', () => {

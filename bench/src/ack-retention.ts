@@ -10,7 +10,7 @@
  * Env: ACK_MESSAGES=20000  ACK_BATCH=100  ACK_ROUNDS=3
  */
 import { sql } from 'kysely';
-import { Postbox } from '../../libs/core/src/postbox';
+import { Postbox } from 'postbox';
 import { openBenchDatabase } from './bench-database';
 import { now } from './timing';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
+import { startEmbeddedPostgres, temporaryDataDir } from '@postbox/server';
 import pg from 'pg';
-import { startEmbeddedPostgres, temporaryDataDir } from '../../libs/core/src/database/embedded-postgres';
 
 export interface BenchDatabase {
   /** The database every peer shares, each in its own schema. */

@@ -10,7 +10,7 @@
  * Env: FANOUT_GROUPS=1,10,100  FANOUT_SECONDS=5  FANOUT_BATCH=100  FANOUT_CONCURRENCY=4
  */
 import { sql } from 'kysely';
-import { Postbox } from '../../libs/core/src/postbox';
+import { Postbox } from 'postbox';
 import { openBenchDatabase } from './bench-database';
 import { now } from './timing';
 

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningPostgres, startEmbeddedPostgres } from '../../libs/core/src/database/embedded-postgres';
+import { type RunningPostgres, startEmbeddedPostgres } from '../../apps/server/src/database/embedded-postgres';
 import { runMigrations } from '../../libs/core/src/database/run-migrations';
 import { Postbox } from '../../libs/core/src/postbox';
 import { sleep, until } from '../setup/until';

@@ -1,14 +1,14 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../libs/core/src';
+import { freePort } from '../../apps/server/src/database/embedded-postgres';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { until } from '../setup/until';
 
 const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/apps/example-orders/src/main.js');
+// Built once for the run by test/setup/global-setup.ts.
+const MAIN = path.join(ROOT, 'apps/example-orders/dist/main.js');
 const LIMIT_CENTS = 100_000;
 
 interface RunningExample {
@@ -30,14 +30,6 @@ describe('example-orders app', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    // Only what the example needs, so another part of the tree being mid-edit does not matter.
-    await promisify(execFile)(
-      path.join(ROOT, 'node_modules/.bin/tsc'),
-      ['-p', 'apps/example-orders/tsconfig.app.json'],
-      {
-        cwd: ROOT,
-      },
-    );
     db = await useTestDatabase();
     sql = await db.client();
   }, 120_000);

@@ -1,15 +1,16 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../libs/core/src/database/embedded-postgres';
+import { freePort } from '../../apps/server/src/database/embedded-postgres';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { request, until } from './test-server';
 
 const root = path.resolve(__dirname, '../..');
-const main = path.join(root, 'dist/apps/server/src/main.js');
+// Built once for the run by test/setup/global-setup.ts.
+const main = path.join(root, 'apps/server/dist/cli/main.js');
 
 interface ServerProcess {
   child: ChildProcess;
@@ -19,7 +20,7 @@ interface ServerProcess {
 
 /** `ownProcessGroup`: like a terminal's foreground job, so a group signal reaches Postgres too (Ctrl-C). */
 function startServer(env: NodeJS.ProcessEnv, { ownProcessGroup = false } = {}): ServerProcess {
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [main, 'serve'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,23 +65,15 @@ function portAcceptsConnections(port: number): Promise<boolean> {
   });
 }
 
-describe('npm start (node dist/apps/server/src/main.js)', () => {
+describe('npm start (postbox serve)', () => {
   let db: TestDatabase;
   const started: ServerProcess[] = [];
   const tempDirs: string[] = [];
 
   beforeAll(async () => {
     db = await useTestDatabase();
-    // Other parts of the tree may be mid-edit and fail type checking; tsc
-    // still emits, and what this test needs is a fresh main.js.
-    const build = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile('npm', ['run', 'build'], { cwd: root, maxBuffer: 10_000_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr }),
-      );
-    });
-    if (!existsSync(main)) throw new Error(`npm run build produced no ${main}:\n${build.output}`);
-    if (build.code !== 0) console.warn(`npm run build exited ${build.code}; testing the emitted output anyway`);
-  }, 300_000);
+    if (!existsSync(main)) throw new Error(`no ${main}: the global setup builds it`);
+  });
 
   afterAll(async () => {
     for (const server of started) {

@@ -1,12 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../apps/server/src/database/embedded-postgres';
 import { isDatabaseUnavailable } from '../../apps/server/src/errors/database-unavailable';
 import { toErrorBody } from '../../apps/server/src/errors/error-response.filter';
-import { freePort } from '../../libs/core/src/database/embedded-postgres';
 import { ConflictError, InvalidInputError, QueueNotFoundError } from '../../libs/core/src/errors';
 import { Postbox } from '../../libs/core/src/postbox';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
-import { startTestServer, type TestServer, tableCounts, until } from './test-server';
+import { startTestServer, type TestServer, tableCounts } from './test-server';
 
 describe('REST service routes', () => {
   let db: TestDatabase;
@@ -85,27 +85,6 @@ describe('REST service routes', () => {
     const res = await server.request('GET', '/v1/nothing');
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /v1/nothing' });
-  });
-
-  it('deletes expired dedup keys periodically', async () => {
-    const client = await db.client();
-    const sweeping = await startTestServer(postbox, { dedupSweepIntervalMs: 100 });
-    try {
-      await postbox.createQueue('short-dedup', { dedupWindowMs: 1 });
-      await postbox.send('short-dedup', { body: 1, dedupKey: 'k' });
-      await postbox.createQueue('long-dedup');
-      await postbox.send('long-dedup', { body: 1, dedupKey: 'k' });
-      await until(async () => {
-        const { rows } = await client.query(
-          "select count(*)::int as n from postbox.dedup_keys where queue = 'short-dedup'",
-        );
-        return rows[0].n === 0;
-      }, 20_000);
-      const { rows } = await client.query('select queue from postbox.dedup_keys');
-      expect(rows).toEqual([{ queue: 'long-dedup' }]);
-    } finally {
-      await sweeping.close();
-    }
   });
 
   describe('with POSTBOX_API_KEY', () => {

@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres, temporaryDataDir } from '../../libs/core/src/database/embedded-postgres';
+import { startEmbeddedPostgres, temporaryDataDir } from '../../apps/server/src/database/embedded-postgres';
 import { runMigrations } from '../../libs/core/src/database/run-migrations';
 import { databaseUrl } from './database-url';
 
@@ -20,6 +21,11 @@ declare module 'vitest' {
  * each test file then gets its own database cloned from it in milliseconds.
  */
 export default async function setup(project: TestProject) {
+  // Tests that run the real service or example app as a process spawn the
+  // compiled packages; one build for the run (~6 s) instead of one per file.
+  if (process.env.POSTBOX_TEST_BUILD !== '0') {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: path.resolve(__dirname, '../..'), stdio: 'inherit' });
+  }
   let serverUrl = process.env.DATABASE_URL;
   let stopServer: (() => Promise<void>) | undefined;
   if (!serverUrl) {

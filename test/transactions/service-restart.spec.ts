@@ -1,16 +1,15 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../libs/core/src/database/embedded-postgres';
+import { freePort } from '../../apps/server/src/database/embedded-postgres';
 import { request, until } from '../server/test-server';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { answer, ProducerServer } from './producer-server';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSCONFIG = path.join(ROOT, 'test/fixtures/transactions-server.tsconfig.json');
-const MAIN = path.join(ROOT, '.test-data/transactions-server-build/apps/server/src/main.js');
+// Built once for the run by test/setup/global-setup.ts.
+const MAIN = path.join(ROOT, 'apps/server/dist/cli/main.js');
 
 interface RunningService {
   child: ChildProcess;
@@ -31,10 +30,6 @@ describe('the service process restarted between prepare and check-back', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    await promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', TSCONFIG], { cwd: ROOT }).catch(
-      // Type errors elsewhere in the tree (other work in progress) still emit JavaScript.
-      () => {},
-    );
     db = await useTestDatabase();
     client = await db.client();
     producer = await new ProducerServer().start();
@@ -48,7 +43,7 @@ describe('the service process restarted between prepare and check-back', () => {
   async function startService(): Promise<RunningService> {
     const port = await freePort();
     let output = '';
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [MAIN, 'serve'], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { PostboxModule } from '../../../libs/nestjs/src';
+import { PostboxModule } from '@postbox/nestjs';
 import { OrdersController } from './orders.controller';
 import { ORDERS_CONFIG, type OrdersConfig } from './orders-config';
 import { OrdersDatabaseConnection } from './orders-database';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { HandlerContext } from '@postbox/nestjs';
 import type { ColumnType, Generated, Transaction } from 'kysely';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { HandlerContext } from '../../../libs/nestjs/src';
 import { ORDERS_CONFIG, type OrdersConfig } from './orders-config';
 
 export type OrderStatus = 'placed' | 'paid' | 'shipped' | 'payment_failed';

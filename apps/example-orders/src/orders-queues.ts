@@ -1,4 +1,4 @@
-import type { QueueDeclaration } from '../../../libs/nestjs/src';
+import type { QueueDeclaration } from '@postbox/nestjs';
 
 /** An order was placed: the payments handler charges it. */
 export const ORDER_PLACED = 'order.placed';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Logger, NotFoundException, Param, ParseIntPipe, Post } from '@nestjs/common';
-import { PostboxClient } from '../../../libs/nestjs/src';
+import { PostboxClient } from '@postbox/nestjs';
 import { OrdersDatabaseConnection } from './orders-database';
 import { formatCents, ORDER_PLACED, type OrderPlaced } from './orders-queues';
 import { PlaceOrderDto } from './place-order.dto';

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type HandlerContext, QueueHandler, type ReceivedMessage } from '../../../libs/nestjs/src';
+import { type HandlerContext, QueueHandler, type ReceivedMessage } from '@postbox/nestjs';
 import { handlerTransaction } from './orders-database';
 import { type OrderPlaced, PAYMENT_FAILED } from './orders-queues';
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type HandlerContext, PostboxClient, QueueHandler, type ReceivedMessage } from '../../../libs/nestjs/src';
+import { type HandlerContext, PostboxClient, QueueHandler, type ReceivedMessage } from '@postbox/nestjs';
 import { ORDERS_CONFIG, type OrdersConfig } from './orders-config';
 import { handlerTransaction } from './orders-database';
 import {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../../../libs/core/src';
+import { startEmbeddedPostgres } from '@postbox/server';
 
 /** The example's embedded PostgreSQL: its own data directory and port, apart from the service's (54329). */
 export const EMBEDDED_PORT = 54339;

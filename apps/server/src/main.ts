@@ -3,11 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
-import { type RunningPostgres, startEmbeddedPostgres } from '../../../libs/core/src/database/embedded-postgres';
-import { runMigrations } from '../../../libs/core/src/database/run-migrations';
-import { Postbox } from '../../../libs/core/src/postbox';
+import { Postbox, runMigrations } from 'postbox';
 import { createApp } from './app';
 import { loadConfig, type ServerConfig } from './config';
+import { type RunningPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 
 const EMBEDDED_DATABASE = 'postbox';
 

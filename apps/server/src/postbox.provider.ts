@@ -1,4 +1,4 @@
-import type { Postbox } from '../../../libs/core/src/postbox';
+import type { Postbox } from 'postbox';
 
 /**
  * Injection token of the process's Postbox client. Feature modules inject it:

@@ -1,7 +1,6 @@
 import pg from 'pg';
-import type { Consumer } from '../../../libs/core/src/consumer/consumer';
-import type { ConsumeOptions } from '../../../libs/core/src/consumer/consumer-options';
-import { Postbox } from '../../../libs/core/src/postbox';
+import type { ConsumeOptions, Consumer } from 'postbox';
+import { Postbox } from 'postbox';
 import type { BenchBody, BenchHandler, Peer } from '../peer';
 
 export const POSTBOX_QUEUE = 'bench';

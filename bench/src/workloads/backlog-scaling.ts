@@ -1,6 +1,4 @@
 import pg from 'pg';
-import { ack } from '../../../libs/core/src/messages/ack';
-import { claim } from '../../../libs/core/src/messages/claim';
 import type { PostboxPeer } from '../peers/postbox-peer';
 import { now, percentile } from '../timing';
 
@@ -45,10 +43,9 @@ export async function backlogScaling(
       for (const { queue, times } of queues) {
         for (let i = 0; i < perRound + 5; i++) {
           const start = now();
-          const messages = await claim(peer.postbox.db, queue, 10);
+          const messages = await peer.postbox.receive(queue, { max: 10 });
           const elapsed = now() - start;
-          await ack(
-            peer.postbox.db,
+          await peer.postbox.ack(
             queue,
             messages.map((m) => m.receipt),
           );

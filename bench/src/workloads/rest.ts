@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { freePort } from '@postbox/server';
 import autocannon from 'autocannon';
-import { freePort } from '../../../libs/core/src/database/embedded-postgres';
 import { POSTBOX_QUEUE } from '../peers/postbox-peer';
 import { now, sleep } from '../timing';
 

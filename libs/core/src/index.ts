@@ -1,56 +1,81 @@
-export * from './archive/maintain-archive';
-export * from './archive/replay-queue';
-export { Consumer, describeError } from './consumer/consumer';
-export * from './consumer/consumer-options';
-export * from './database/connect';
+/**
+ * Postbox's public API. What is exported here is supported and documented;
+ * everything else in src/ is internal and may change in any release.
+ *
+ * Most code uses the `Postbox` class. The functions below it take an
+ * executor first (a Kysely instance or a Kysely transaction): pass your own
+ * transaction and the message exists if and only if your transaction commits.
+ */
+
+export type { Consumer } from './consumer/consumer';
+export { describeError } from './consumer/consumer';
+export type { ConsumeOptions, HandlerContext, MessageHandler } from './consumer/consumer-options';
+// Database: connection, schema, migrations
 export type { Executor } from './database/database';
-export * from './database/embedded-postgres';
-export * from './database/ping';
-export * from './database/receipt';
-export * from './database/run-migrations';
-export * from './database/tables';
-export * from './errors';
-export * from './inbox/inbox';
-export * from './inbox/process-exactly-once';
-export * from './inbox/prune-inbox';
-export * from './inbox/record-in-inbox';
-export * from './messages/ack';
-export * from './messages/claim';
-export * from './messages/dead-letter';
-export * from './messages/extend';
-export * from './messages/message';
-export * from './messages/nack';
-export * from './messages/peek';
-export * from './messages/purge-dedup-keys';
-export * from './messages/redrive';
-export * from './messages/release';
-export * from './messages/send';
-export * from './postbox';
-export * from './queues/create-queue';
-export * from './queues/delete-queue';
-export * from './queues/get-queue';
-export * from './queues/queue-settings';
-export * from './queues/queue-stats';
-export * from './topics/create-topic';
-export * from './topics/delete-topic';
-export * from './topics/list-topics';
-export * from './topics/publish';
-export * from './topics/replay-topic';
-export * from './topics/subscribe';
-export * from './topics/topic-settings';
-export * from './topics/topic-tables';
-export * from './transactions/call-checkback-url';
-export * from './transactions/checkback-runner';
-export * from './transactions/claim-due-checks';
-export * from './transactions/commit';
-export * from './transactions/get-transaction';
-export * from './transactions/prepare';
-export * from './transactions/purge-resolved-transactions';
-export * from './transactions/resolve-prepared';
-export * from './transactions/rollback';
-export * from './transactions/schedule-next-check';
-export * from './transactions/send-with-pg-client';
-export * from './transactions/transaction';
-export * from './wakeups/wakeup';
-export * from './wakeups/wakeup-listener';
-export * from './wakeups/wakeup-notifier';
+export { migrationsSql } from './database/migrations-sql';
+export { ping } from './database/ping';
+export { parseReceipt } from './database/receipt';
+export { type MigrateOptions, runMigrations } from './database/run-migrations';
+export { DEFAULT_SCHEMA } from './database/tables';
+// Errors
+export { ConflictError, InvalidInputError, NotFoundError, PostboxError, QueueNotFoundError } from './errors';
+// Exactly-once consumers
+export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
+export type { MaintenanceOptions, MaintenancePass } from './maintenance/maintenance';
+export type { AckResult } from './messages/ack';
+export type { ExtendResult } from './messages/extend';
+// Messages
+export { MAX_DELAY_MS, type OutgoingMessage, type ReceivedMessage } from './messages/message';
+export type { NackItem, NackResult } from './messages/nack';
+export { MESSAGE_STATES, type MessageState, type PeekedMessage } from './messages/peek';
+export { MAX_BATCH, type SendResult, send, sendBatch } from './messages/send';
+// The client
+export {
+  Postbox,
+  type PostboxOptions,
+  type ReceiveOptions,
+  type SendCallOptions,
+} from './postbox';
+export type { CreateQueueResult } from './queues/create-queue';
+// Queues
+export {
+  type BackoffSettings,
+  QUEUE_NAME,
+  type Queue,
+  type QueueOptions,
+  type QueueSettings,
+} from './queues/queue-settings';
+export type { QueueWithStats } from './queues/queue-stats';
+export type { CreateTopicResult } from './topics/create-topic';
+export type { SubscriptionWithStats, TopicWithSubscriptions } from './topics/list-topics';
+// Topics (pub/sub)
+export { type PublishResult, publish, publishBatch } from './topics/publish';
+export type { ReplayOptions } from './topics/replay-topic';
+export type { SubscribeOptions, SubscribeResult, Subscription } from './topics/subscribe';
+export {
+  type PublishedMessage,
+  SubscriptionNotFoundError,
+  TAG_HEADER,
+  TOPIC_HEADER,
+  TOPIC_MESSAGE_ID_HEADER,
+  type Topic,
+  TopicNotFoundError,
+  type TopicOptions,
+} from './topics/topic-settings';
+// Half messages (prepare → commit | rollback, with check-back) and the raw-pg outbox
+export type { CheckAnswer } from './transactions/call-checkback-url';
+export type {
+  CheckbackRunner,
+  CheckbackRunnerOptions,
+  CheckEvent,
+  TransactionChecker,
+} from './transactions/checkback-runner';
+export { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS, type PrepareOptions } from './transactions/prepare';
+export { sendWithPgClient } from './transactions/send-with-pg-client';
+export {
+  TRANSACTION_STATES,
+  type TransactionInfo,
+  TransactionNotFoundError,
+  type TransactionState,
+  type TransactionTarget,
+} from './transactions/transaction';

@@ -8,6 +8,7 @@ import type { Executor } from './database/database';
 import { runMigrations } from './database/run-migrations';
 import { DEFAULT_SCHEMA, tablesFor } from './database/tables';
 import { type PruneInboxOptions, pruneInbox } from './inbox/prune-inbox';
+import { Maintenance, type MaintenanceOptions } from './maintenance/maintenance';
 import { ack } from './messages/ack';
 import { type ClaimOptions, claim } from './messages/claim';
 import { extend } from './messages/extend';
@@ -47,8 +48,16 @@ export interface PostboxOptions extends ConnectOptions {
   schema?: string;
   /** Apply migrations on create (needs connectionString). Default false. */
   migrate?: boolean;
-  /** Where errors from background work (listener, consumers) go. */
+  /** Where errors from background work (listener, consumers, maintenance) go. */
   onError?: (error: unknown) => void;
+  /**
+   * Housekeeping (maintenance/maintenance.ts): expired dedup keys, old
+   * exactly-once inbox rows, resolved half messages, archive partitions.
+   * On by default in every process; each sweep is advisory-locked, so any
+   * number of processes share the work. `false` turns it off (then run
+   * `postbox.maintenance.runOnce()` from a job of your own).
+   */
+  maintenance?: boolean | MaintenanceOptions;
 }
 
 export interface ReceiveOptions extends ClaimOptions {
@@ -80,6 +89,8 @@ export class Postbox {
   private checkbackRunner: CheckbackRunner | null = null;
   private readonly closeConnection: () => Promise<void>;
   private closed = false;
+  /** Housekeeping for this schema; started by create() unless `maintenance: false`. */
+  readonly maintenance: Maintenance;
 
   private constructor(
     db: Executor,
@@ -87,6 +98,7 @@ export class Postbox {
     listenerConfig: { connectionString?: string; clientConfig?: pg.ClientConfig },
     closeConnection: () => Promise<void>,
     private readonly onError: (error: unknown) => void,
+    maintenance: boolean | MaintenanceOptions,
   ) {
     this.db = db;
     this.schema = schema;
@@ -94,6 +106,8 @@ export class Postbox {
     this.notifier = new WakeupNotifier(db, schema, onError);
     this.sender = new GroupCommitSender(db, this.notifier, schema);
     this.listener = new WakeupListener({ ...listenerConfig, channel: tablesFor(schema).wakeupChannel, onError });
+    this.maintenance = new Maintenance(db, schema, typeof maintenance === 'object' ? maintenance : {}, onError);
+    if (maintenance !== false) this.maintenance.start();
   }
 
   static async create(options: PostboxOptions): Promise<Postbox> {
@@ -110,13 +124,20 @@ export class Postbox {
       if (!listenerConfig.connectionString && !listenerConfig.clientConfig) {
         throw new Error('with an existing db, pass connectionString or pool too (for the LISTEN connection)');
       }
-      return new Postbox(options.db, schema, listenerConfig, async () => {}, onError);
+      return new Postbox(options.db, schema, listenerConfig, async () => {}, onError, options.maintenance ?? true);
     }
     const connection = connect(options);
     const listenerConfig = options.connectionString
       ? { connectionString: options.connectionString }
       : { clientConfig: connection.pool.options };
-    return new Postbox(connection.db, schema, listenerConfig, () => connection.close(), onError);
+    return new Postbox(
+      connection.db,
+      schema,
+      listenerConfig,
+      () => connection.close(),
+      onError,
+      options.maintenance ?? true,
+    );
   }
 
   private get opts() {
@@ -321,6 +342,7 @@ export class Postbox {
     if (this.closed) return;
     this.closed = true;
     await this.checkbackRunner?.stop();
+    await this.maintenance.stop();
     await Promise.all([...this.consumers].map((c) => c.stop({ timeoutMs })));
     this.consumers.clear();
     await this.sender.drain();

@@ -1,4 +1,4 @@
-import { Postbox } from '../../core/src';
+import { Postbox } from 'postbox';
 import type { PostboxModuleOptions } from './postbox-module-options';
 
 /**

@@ -1,4 +1,4 @@
-import type { SubscribeOptions } from '../../core/src';
+import type { SubscribeOptions } from 'postbox';
 import type { ConsumerDefaults } from './postbox-module-options';
 
 /** Metadata keys the decorators write and the explorer reads. */

@@ -8,7 +8,7 @@ export type {
   ReceivedMessage,
   TransactionInfo,
   TransactionTarget,
-} from '../../core/src';
+} from 'postbox';
 export * from './handler-metadata';
 export { PostboxModule } from './postbox.module';
 export { POSTBOX_ASYNC_OPTIONS_TYPE, POSTBOX_MODULE_OPTIONS, POSTBOX_OPTIONS_TYPE } from './postbox.module-definition';

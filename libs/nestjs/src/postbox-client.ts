@@ -20,7 +20,7 @@ import {
   type Topic,
   type TopicOptions,
   type TransactionTarget,
-} from '../../core/src';
+} from 'postbox';
 
 /**
  * What a Nest app injects to talk to Postbox: sending (inside the caller's

@@ -15,7 +15,7 @@ import {
   type Consumer,
   describeError,
   type MessageHandler,
-} from '../../core/src';
+} from 'postbox';
 import {
   QUEUE_HANDLER_METADATA,
   type QueueHandlerMetadata,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { CheckbackRunnerOptions, ConsumeOptions, Executor, QueueOptions, TopicOptions } from '../../core/src';
+import type { CheckbackRunnerOptions, ConsumeOptions, Executor, QueueOptions, TopicOptions } from 'postbox';
 
 /** A queue the module creates at start-up if it is missing (same settings again are a no-op). */
 export interface QueueDeclaration extends QueueOptions {

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../../../libs/core/src/errors';
+import { ConflictError, InvalidInputError, NotFoundError } from 'postbox';
 import type { HttpResponse } from '../http-types';
 import { isDatabaseUnavailable } from './database-unavailable';
 

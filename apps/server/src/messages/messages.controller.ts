@@ -10,7 +10,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { ReceivedMessage } from '../../../../libs/core/src/messages/message';
+import type { ReceivedMessage } from 'postbox';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { QueueParams } from '../queues/dto/queue-params.dto';

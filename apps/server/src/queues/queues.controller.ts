@@ -8,7 +8,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { QueueNotFoundError } from '../../../../libs/core/src/errors';
+import { QueueNotFoundError } from 'postbox';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { CreateQueueDto } from './dto/create-queue.dto';

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { ping } from '../../../../libs/core/src/database/ping';
+import { ping } from 'postbox';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox, SERVER_OPTIONS } from '../postbox.provider';
 import type { ServerOptions } from '../server-options';

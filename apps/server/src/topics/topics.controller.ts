@@ -9,7 +9,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { SubscriptionNotFoundError, TopicNotFoundError } from '../../../../libs/core/src/topics/topic-settings';
+import { SubscriptionNotFoundError, TopicNotFoundError } from 'postbox';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { CreateTopicDto } from './dto/create-topic.dto';

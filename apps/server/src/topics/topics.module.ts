@@ -1,11 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ArchiveMaintenance } from './archive-maintenance';
 import { QueueReplayController } from './queue-replay.controller';
 import { TopicsController } from './topics.controller';
 
-/** Pub/sub routes, queue replay, and the periodic archive maintenance. */
+/** Pub/sub routes and queue replay. (Archive maintenance is the library's: maintenance/maintenance.ts.) */
 @Module({
   controllers: [TopicsController, QueueReplayController],
-  providers: [ArchiveMaintenance],
 })
 export class TopicsModule {}

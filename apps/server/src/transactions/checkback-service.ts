@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { CheckbackRunner } from '../../../../libs/core/src/transactions/checkback-runner';
+import type { CheckbackRunner } from 'postbox';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { TRANSACTION_SETTINGS, type TransactionSettings } from './transaction-settings';
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { TransactionTarget } from '../../../../libs/core/src/transactions/transaction';
+import type { TransactionTarget } from 'postbox';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { PrepareTransactionDto } from './dto/prepare-transaction.dto';
 import { TransactionParams } from './dto/transaction-params.dto';

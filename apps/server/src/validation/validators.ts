@@ -1,5 +1,5 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
-import { parseReceipt } from '../../../../libs/core/src/database/receipt';
+import { parseReceipt } from 'postbox';
 
 /** The property must be present; any JSON value, null included, is fine (a message body). */
 export function IsPresent(options?: ValidationOptions): PropertyDecorator {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { MESSAGE_STATES, type MessageState } from '../../../../../libs/core/src/messages/peek';
+import { MESSAGE_STATES, type MessageState } from 'postbox';
 
 export class PeekQuery {
   @ApiPropertyOptional({ enum: MESSAGE_STATES, default: 'ready' })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { MAX_DELAY_MS } from '../../../../../libs/core/src/messages/message';
+import { MAX_DELAY_MS } from 'postbox';
 import { AreReceipts } from '../../validation/validators';
 
 const MAX_RECEIPTS = 1000;

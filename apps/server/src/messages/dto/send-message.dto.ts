@@ -14,8 +14,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { MAX_DELAY_MS } from '../../../../../libs/core/src/messages/message';
-import { MAX_BATCH } from '../../../../../libs/core/src/messages/send';
+import { MAX_BATCH, MAX_DELAY_MS } from 'postbox';
 import { AreObjects, IsPresent, IsStringRecord } from '../../validation/validators';
 
 const INT32_MIN = -(2 ** 31);

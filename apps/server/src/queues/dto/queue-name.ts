@@ -1,4 +1,4 @@
-import { QUEUE_NAME } from '../../../../../libs/core/src/queues/queue-settings';
+import { QUEUE_NAME } from 'postbox';
 
 /** Queue names as API.md gives them; the same pattern the core and the table's CHECK use. */
 export const QUEUE_NAME_PATTERN = QUEUE_NAME;

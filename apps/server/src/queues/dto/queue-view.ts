@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { QueueWithStats } from '../../../../../libs/core/src/queues/queue-stats';
+import type { QueueWithStats } from 'postbox';
 import { BackoffDto } from './create-queue.dto';
 
 /** A queue as GET /v1/queues answers it: depth by state plus its settings. */

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
-import { MAX_BATCH } from '../../../../../libs/core/src/messages/send';
+import { MAX_BATCH } from 'postbox';
 import { SendMessageDto } from '../../messages/dto/send-message.dto';
 
 /** A message as for a queue (without dedupKey, which is per queue), plus a RocketMQ-style tag. */

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { TopicWithSubscriptions } from '../../../../../libs/core/src/topics/list-topics';
-import type { SubscribeResult } from '../../../../../libs/core/src/topics/subscribe';
+import type { SubscribeResult, TopicWithSubscriptions } from 'postbox';
 
 export class SubscriptionView {
   @ApiProperty() group!: string;

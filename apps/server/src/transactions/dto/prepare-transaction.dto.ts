@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, Min } from 'class-validator';
-import { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS } from '../../../../../libs/core/src/transactions/prepare';
+import { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS } from 'postbox';
 import { SendMessageDto } from '../../messages/dto/send-message.dto';
 import { QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from '../../queues/dto/queue-name';
 

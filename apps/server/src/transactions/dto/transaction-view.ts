@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { TransactionInfo } from '../../../../../libs/core/src/transactions/transaction';
+import type { TransactionInfo } from 'postbox';
 
 export class PrepareResultView {
   @ApiProperty({ format: 'uuid' }) transactionId!: string;

@@ -1,0 +1,134 @@
+import { maintainArchive } from '../archive/maintain-archive';
+import type { Executor } from '../database/database';
+import { DEFAULT_INBOX_RETENTION_MS } from '../inbox/inbox';
+import { pruneInbox } from '../inbox/prune-inbox';
+import { purgeExpiredDedupKeys } from '../messages/purge-dedup-keys';
+import {
+  DEFAULT_TRANSACTION_RETENTION_MS,
+  purgeResolvedTransactions,
+} from '../transactions/purge-resolved-transactions';
+import { sweepInBatches } from './sweep';
+
+export interface MaintenanceOptions {
+  /** Exactly-once inbox rows older than this are deleted. Default 7 days. */
+  inboxRetentionMs?: number;
+  /** Committed, rolled-back and expired half messages older than this are deleted. Default 7 days. */
+  halfMessageRetentionMs?: number;
+  /** Expired dedup keys: every minute by default. */
+  dedupKeysIntervalMs?: number;
+  /** Archive partitions (created 3 h ahead, dropped past retention): every 5 minutes by default. */
+  archiveIntervalMs?: number;
+  /** Inbox and resolved half messages: every 10 minutes by default. */
+  retentionIntervalMs?: number;
+}
+
+export interface MaintenancePass {
+  sweep: 'dedup-keys' | 'archive' | 'inbox' | 'half-messages';
+  /** Rows deleted (or partitions created + dropped); null when another process ran this sweep. */
+  changed: number | null;
+}
+
+const BATCH = 10_000;
+
+/**
+ * Postbox's housekeeping, the same in every process that uses Postbox —
+ * library, NestJS module, REST service: expired dedup keys, old inbox rows,
+ * resolved half messages, archive partitions. Each sweep takes an advisory
+ * lock, so with any number of processes one runs a given sweep at a time and
+ * the others skip that pass. Timers are unref'd: they never keep a process alive.
+ */
+export class Maintenance {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly running = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(
+    private readonly db: Executor,
+    private readonly schema: string,
+    private readonly options: MaintenanceOptions,
+    private readonly onError: (error: unknown) => void,
+    private readonly onPass: (pass: MaintenancePass) => void = () => {},
+  ) {}
+
+  start(): this {
+    const o = this.options;
+    this.every(o.dedupKeysIntervalMs ?? 60_000, false, () => this.sweepDedupKeys());
+    this.every(o.archiveIntervalMs ?? 5 * 60_000, true, () => this.maintainArchive());
+    this.every(o.retentionIntervalMs ?? 10 * 60_000, true, async () => {
+      await this.pruneInbox();
+      await this.purgeHalfMessages();
+    });
+    return this;
+  }
+
+  /** One pass of every sweep now (tests, or a cron job that runs housekeeping itself). */
+  async runOnce(): Promise<MaintenancePass[]> {
+    return [
+      await this.sweepDedupKeys(),
+      await this.maintainArchive(),
+      await this.pruneInbox(),
+      await this.purgeHalfMessages(),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.allSettled([...this.running]);
+  }
+
+  private every(intervalMs: number, atStart: boolean, pass: () => Promise<unknown>): void {
+    let current: Promise<unknown> | undefined;
+    const tick = () => {
+      if (this.stopped || current) return; // never two passes of one sweep at once
+      current = pass()
+        .catch((error) => this.onError(error))
+        .finally(() => {
+          if (current) this.running.delete(current);
+          current = undefined;
+        });
+      this.running.add(current);
+    };
+    if (atStart) tick();
+    const timer = setInterval(tick, intervalMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private report(sweep: MaintenancePassName, changed: number | null): MaintenancePass {
+    const pass = { sweep, changed };
+    this.onPass(pass);
+    return pass;
+  }
+
+  private async sweepDedupKeys(): Promise<MaintenancePass> {
+    const changed = await sweepInBatches(this.db, `${this.schema}.dedup-keys`, BATCH, (trx) =>
+      purgeExpiredDedupKeys(trx, { schema: this.schema, limit: BATCH }),
+    );
+    return this.report('dedup-keys', changed);
+  }
+
+  private async maintainArchive(): Promise<MaintenancePass> {
+    // maintain_archive() takes its own advisory lock: concurrent runs take turns.
+    const { created, dropped } = await maintainArchive(this.db, { schema: this.schema });
+    return this.report('archive', created.length + dropped.length);
+  }
+
+  private async pruneInbox(): Promise<MaintenancePass> {
+    const retentionMs = this.options.inboxRetentionMs ?? DEFAULT_INBOX_RETENTION_MS;
+    const changed = await sweepInBatches(this.db, `${this.schema}.inbox`, BATCH, (trx) =>
+      pruneInbox(trx, { schema: this.schema, retentionMs, limit: BATCH }),
+    );
+    return this.report('inbox', changed);
+  }
+
+  private async purgeHalfMessages(): Promise<MaintenancePass> {
+    const retentionMs = this.options.halfMessageRetentionMs ?? DEFAULT_TRANSACTION_RETENTION_MS;
+    const changed = await sweepInBatches(this.db, `${this.schema}.half-messages`, BATCH, (trx) =>
+      purgeResolvedTransactions(trx, { schema: this.schema, retentionMs, limit: BATCH }),
+    );
+    return this.report('half-messages', changed);
+  }
+}
+
+type MaintenancePassName = MaintenancePass['sweep'];
