@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { ClientConfig } from 'pg';
 import { type MaintainArchiveOptions, maintainArchive } from './archive/maintain-archive';
 import { replayQueue } from './archive/replay-queue';
 import { Consumer } from './consumer/consumer';
@@ -95,7 +95,7 @@ export class Postbox {
   private constructor(
     db: Executor,
     schema: string,
-    listenerConfig: { connectionString?: string; clientConfig?: pg.ClientConfig },
+    listenerConfig: { connectionString?: string; clientConfig?: ClientConfig },
     closeConnection: () => Promise<void>,
     private readonly onError: (error: unknown) => void,
     maintenance: boolean | MaintenanceOptions,

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from 'pg';
 import type { CheckbackRunnerOptions, ConsumeOptions, Executor, QueueOptions, TopicOptions } from 'postbox';
 
 /** A queue the module creates at start-up if it is missing (same settings again are a no-op). */
@@ -27,7 +27,7 @@ export type ConsumerDefaults = Pick<
  */
 export interface PostboxModuleOptions {
   connectionString?: string;
-  pool?: pg.Pool;
+  pool?: Pool;
   db?: Executor;
   /** Pool size when Postbox opens its own pool. Default 10. */
   maxConnections?: number;

@@ -1,18 +1,18 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import pg, { type Pool } from 'pg';
 import type { Executor } from './database';
 
 export interface ConnectOptions {
   connectionString?: string;
   /** An existing pool, e.g. the application's own, so Postbox shares it. */
-  pool?: pg.Pool;
+  pool?: Pool;
   /** Pool size when Postbox creates the pool. */
   maxConnections?: number;
 }
 
 export interface Connection {
   db: Executor;
-  pool: pg.Pool;
+  pool: Pool;
   /** Closes the pool if Postbox created it; a pool passed in is left to its owner. */
   close(): Promise<void>;
 }

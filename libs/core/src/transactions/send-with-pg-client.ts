@@ -1,5 +1,5 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import type pg from 'pg';
+import type { ClientBase } from 'pg';
 import type { Executor } from '../database/database';
 import type { SchemaOption } from '../database/tables';
 import type { OutgoingMessage } from '../messages/message';
@@ -11,7 +11,7 @@ import { type SendResult, sendBatch } from '../messages/send';
  * transactions with `client.query('BEGIN')` instead of Kysely. Any core
  * operation accepts it as its executor.
  */
-export function executorForPgClient(client: pg.ClientBase): Executor {
+export function executorForPgClient(client: ClientBase): Executor {
   return new Kysely({
     dialect: new PostgresDialect({
       pool: {
@@ -33,7 +33,7 @@ export function executorForPgClient(client: pg.ClientBase): Executor {
  * commits at once and so does the NOTIFY.
  */
 export function sendWithPgClient(
-  client: pg.ClientBase,
+  client: ClientBase,
   queue: string,
   messages: readonly OutgoingMessage[],
   { schema }: SchemaOption = {},

@@ -1,9 +1,9 @@
-import pg from 'pg';
+import pg, { type ClientConfig } from 'pg';
 
 export interface WakeupListenerOptions {
   connectionString?: string;
   /** pg client config when there is no connection string (e.g. taken from a pool). */
-  clientConfig?: pg.ClientConfig;
+  clientConfig?: ClientConfig;
   channel: string;
   /** First reconnect delay; doubles up to maxReconnectDelayMs. */
   reconnectDelayMs?: number;
