@@ -507,8 +507,14 @@ function abort(held: Held, reason: Error): void {
   held.controller.abort(reason);
 }
 
+/**
+ * What is stored as a message's last error (and shown by peek, the REST API
+ * and the dashboard): name and message only. The stack names source files
+ * and lines of the consumer's process, which API callers must not see; it
+ * goes to onError (the logs) with the error itself.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
   try {
     return typeof error === 'string' ? error : JSON.stringify(error);
   } catch {
