@@ -46,7 +46,8 @@ export function formatReceipt(id: string, token: string): string {
 export function parseReceipt(receipt: unknown, field = 'receipt'): ParsedReceipt {
   const match = typeof receipt === 'string' ? RECEIPT.exec(receipt) : null;
   // Malformed (beyond bigint, not "<id>.<token>") is a 400; a well-formed receipt that matches no delivery is stale, not an error.
-  if (!match || !fitsBigint(match[1] as string) || !fitsBigint(match[2] as string)) throw new InvalidInputError(field, 'is not a receipt returned by receive');
+  if (!match || !fitsBigint(match[1] as string) || !fitsBigint(match[2] as string))
+    throw new InvalidInputError(field, 'is not a receipt returned by receive');
   return { id: match[1] as string, token: match[2] as string };
 }
 
