@@ -66,6 +66,7 @@ export function holdsExactly(literal: string): boolean {
 }
 
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a raw NUL is one of the things looked for
 const STRING_STOP = /["\\\u0000]/g;
 const WORD = /[a-z]+/y;
 
