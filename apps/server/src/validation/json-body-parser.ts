@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { BadRequestException, HttpException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { HttpRequest, HttpResponse, NextFunction } from '../http-types';
+import { FREE_JSON_KEYS } from './free-json';
 import { scanJson } from './json-scan';
 
 /**
@@ -34,9 +35,6 @@ export interface JsonBodyOptions {
  * and Nest's ValidationPipe recurse once per level).
  */
 export const MAX_JSON_DEPTH = 100;
-
-/** Keys whose values are the client's own JSON (message body and headers): prototype keys are data there. */
-const FREE_JSON_KEYS = new Set(['body', 'headers']);
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 

@@ -1,5 +1,6 @@
 import { type ArgumentMetadata, BadRequestException, Injectable, ValidationPipe } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
+import { detachFreeJson } from './free-json';
 
 const MAX_LISTED_ERRORS = 20;
 
@@ -84,6 +85,13 @@ export class RequestValidationPipe extends ValidationPipe {
       if (metadata.metatype && this.toValidate(metadata)) {
         throw new BadRequestException('body must be a JSON object');
       }
+    }
+    if (metadata.type === 'body' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      // Message bodies and headers are validated through stand-ins and put back as sent (see free-json.ts).
+      const { standIn, restore } = detachFreeJson(value as Record<string, unknown>);
+      const dto = await super.transform(standIn, metadata);
+      restore(dto);
+      return dto;
     }
     return super.transform(value, metadata);
   }
