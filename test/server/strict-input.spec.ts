@@ -304,6 +304,8 @@ describe('strict input', () => {
   describe('errors shown over REST', () => {
     it("a handler's error is stored as name and message; the stack stays in the process", async () => {
       expect(describeError(new TypeError('card declined'))).toBe('TypeError: card declined');
+      // Storable as Postgres text: a NUL in one handler's error must not fail a batched nack.
+      expect(describeError(new Error('a\u0000b\ud800'))).toBe('Error: a\ufffdb\ufffd');
       await postbox.createQueue('handler-errors', { maxAttempts: 1 });
       await postbox.send('handler-errors', { body: 'x' });
       const seen: unknown[] = [];
