@@ -97,7 +97,7 @@ export function toMessageColumns(message: OutgoingMessage, prefix = ''): Message
   const priority = message.priority ?? 0;
   const p = MESSAGE_LIMITS.priority;
   if (!Number.isInteger(priority) || priority < p.min || priority > p.max) {
-    throw new InvalidInputError(`${prefix}priority`, `must be an integer between ${p.min} and ${p.max}`);
+    throw new InvalidInputError(`${prefix}priority`, 'must be a 32-bit integer');
   }
   const delayMs = message.delayMs ?? 0;
   const d = MESSAGE_LIMITS.delayMs;
