@@ -197,12 +197,14 @@ describe('REST message routes', () => {
     expect(again).toMatchObject({ id: sent.body.ids[0], attempts: 1, body: 'job' });
   });
 
-  it('redrives every dead letter when no ids are given', async () => {
+  it('redrives every dead letter with {all: true} (never from an empty body)', async () => {
     await createQueue({ name: 'redrive-all', maxAttempts: 1 });
     await postbox.sendBatch('redrive-all', [{ body: 1 }, { body: 2 }]);
     const messages = await receive('redrive-all', { max: 2 });
     await server.request('POST', '/v1/queues/redrive-all/nack', { body: { receipts: messages.map((m) => m.receipt) } });
-    const res = await server.request('POST', '/v1/queues/redrive-all/redrive');
+    const empty = await server.request('POST', '/v1/queues/redrive-all/redrive');
+    expect(empty.status).toBe(400);
+    const res = await server.request('POST', '/v1/queues/redrive-all/redrive', { body: { all: true } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ redriven: 2 });
     expect((await server.request('GET', '/v1/queues/redrive-all')).body).toMatchObject({ ready: 2, dead: 0 });
@@ -259,7 +261,7 @@ describe('REST message routes', () => {
       ['POST', '/v1/queues/ghost/nack', { receipts }],
       ['POST', '/v1/queues/ghost/extend', { receipts, visibilityTimeoutMs: 1 }],
       ['GET', '/v1/queues/ghost/messages?state=dead', undefined],
-      ['POST', '/v1/queues/ghost/redrive', {}],
+      ['POST', '/v1/queues/ghost/redrive', { all: true }],
     ];
     for (const [method, path, body] of calls) {
       const res = await server.request(method, path, { body });
@@ -400,7 +402,7 @@ describe('REST message routes', () => {
         'POST',
         'redrive',
         { ids: ['1', 'x'] },
-        'each value in ids must be a message id (a string of digits)',
+        'ids.1 must be a message id (a string of digits within bigint)',
       ],
       ['redrive: ids not an array', 'POST', 'redrive', { ids: '1' }, 'ids must be an array'],
       [

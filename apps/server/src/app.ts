@@ -4,11 +4,11 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import pino from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
-import { bodyParserErrors } from './errors/body-parser-errors';
 import type { Postbox } from './postbox.provider';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options';
 import { PinoNestLogger } from './service/pino-nest-logger';
 import { ServiceMetrics } from './service/service-metrics';
+import { jsonBodyParser, MAX_JSON_DEPTH } from './validation/json-body-parser';
 
 /**
  * Builds the REST service over a Postbox the caller owns (and closes after
@@ -45,8 +45,8 @@ export async function createApp(
   }
   // No enableShutdownHooks(): main.ts handles the signals, because it must also stop Postgres after the app.
   app.use(app.get(ServiceMetrics).middleware);
-  app.useBodyParser('json', { limit: options.bodyLimit });
-  app.use(bodyParserErrors(options.bodyLimit));
+  // JSON only, strictly: see json-body-parser.ts (415 for other types, depth and NUL checks before parsing).
+  app.use(jsonBodyParser({ limit: options.bodyLimit, maxDepth: MAX_JSON_DEPTH }));
 
   const document = new DocumentBuilder()
     .setTitle('Postbox')

@@ -14,7 +14,7 @@ export type { ConsumeOptions, HandlerContext, MessageHandler } from './consumer/
 export type { Executor } from './database/database';
 export { migrationsSql } from './database/migrations-sql';
 export { ping } from './database/ping';
-export { parseReceipt } from './database/receipt';
+export { isMessageId, parseReceipt } from './database/receipt';
 export { type MigrateOptions, runMigrations } from './database/run-migrations';
 export { DEFAULT_SCHEMA } from './database/tables';
 // Errors
@@ -25,7 +25,13 @@ export type { MaintenanceOptions, MaintenancePass } from './maintenance/maintena
 export type { AckResult } from './messages/ack';
 export type { ExtendResult } from './messages/extend';
 // Messages
-export { MAX_DELAY_MS, type OutgoingMessage, type ReceivedMessage } from './messages/message';
+export {
+  MAX_DELAY_MS,
+  MESSAGE_LIMITS,
+  type OutgoingMessage,
+  type ReceivedMessage,
+  TIME_RANGE,
+} from './messages/message';
 export type { NackItem, NackResult } from './messages/nack';
 export { MESSAGE_STATES, type MessageState, type PeekedMessage } from './messages/peek';
 export { MAX_BATCH, type SendResult, send, sendBatch } from './messages/send';
@@ -40,6 +46,8 @@ export type { CreateQueueResult } from './queues/create-queue';
 // Queues
 export {
   type BackoffSettings,
+  MAX_RETENTION_MS,
+  QUEUE_LIMITS,
   QUEUE_NAME,
   type Queue,
   type QueueOptions,

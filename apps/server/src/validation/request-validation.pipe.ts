@@ -1,5 +1,6 @@
 import { type ArgumentMetadata, BadRequestException, Injectable, ValidationPipe } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
+import { detachFreeJson } from './free-json';
 
 const MAX_LISTED_ERRORS = 20;
 
@@ -61,12 +62,36 @@ export class RequestValidationPipe extends ValidationPipe {
     });
   }
 
+  /**
+   * Nest's own version deletes every __proto__, constructor and prototype key,
+   * recursively: it silently rewrote message bodies (`{"__proto__":{"x":1},"k":1}`
+   * was stored as `{"k":1}`) and, recursing once per level, overflowed the
+   * stack on a body nested 10,000 deep. The JSON body parser (scanJson)
+   * already refuses those keys wherever they would be fields (400, "property
+   * __proto__ should not exist") and leaves them in message bodies and
+   * headers, which are data and are stored as sent. Query strings (qs) and
+   * route params never create them.
+   */
+  protected override stripProtoKeys(_value: unknown): void {}
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    // An array or a bare JSON value would reach the DTO as garbage; say what is wrong instead.
-    if (metadata.type === 'body' && value != null && (typeof value !== 'object' || Array.isArray(value))) {
+    // An array or a bare JSON value (null included) would reach the DTO as garbage; say what is wrong instead.
+    // No body at all is undefined, and stands for {} (every field absent).
+    if (
+      metadata.type === 'body' &&
+      value !== undefined &&
+      (typeof value !== 'object' || value === null || Array.isArray(value))
+    ) {
       if (metadata.metatype && this.toValidate(metadata)) {
         throw new BadRequestException('body must be a JSON object');
       }
+    }
+    if (metadata.type === 'body' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      // Message bodies and headers are validated through stand-ins and put back as sent (see free-json.ts).
+      const { standIn, restore } = detachFreeJson(value as Record<string, unknown>);
+      const dto = await super.transform(standIn, metadata);
+      restore(dto);
+      return dto;
     }
     return super.transform(value, metadata);
   }

@@ -21,6 +21,23 @@ export interface Delivery {
 }
 
 const RECEIPT = /^(\d{1,19})\.(-?\d{1,19})$/;
+const BIGINT_MAX = 9_223_372_036_854_775_807n;
+const BIGINT_MIN = -9_223_372_036_854_775_808n;
+
+/** Digits only (19 at most: "9999999999999999999" passes the pattern) that fit a Postgres bigint. */
+function fitsBigint(digits: string): boolean {
+  const value = BigInt(digits);
+  return value >= BIGINT_MIN && value <= BIGINT_MAX;
+}
+
+/**
+ * A message id as the API takes it: a string of digits within bigint. One
+ * beyond it ("9999999999999999999") is malformed input, not an unknown id:
+ * Postgres would fail the cast instead of matching nothing.
+ */
+export function isMessageId(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{1,19}$/.test(value) && fitsBigint(value);
+}
 
 export function formatReceipt(id: string, token: string): string {
   return `${id}.${token}`;
@@ -28,7 +45,9 @@ export function formatReceipt(id: string, token: string): string {
 
 export function parseReceipt(receipt: unknown, field = 'receipt'): ParsedReceipt {
   const match = typeof receipt === 'string' ? RECEIPT.exec(receipt) : null;
-  if (!match) throw new InvalidInputError(field, 'is not a receipt returned by receive');
+  // Malformed (beyond bigint, not "<id>.<token>") is a 400; a well-formed receipt that matches no delivery is stale, not an error.
+  if (!match || !fitsBigint(match[1] as string) || !fitsBigint(match[2] as string))
+    throw new InvalidInputError(field, 'is not a receipt returned by receive');
   return { id: match[1] as string, token: match[2] as string };
 }
 

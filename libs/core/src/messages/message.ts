@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors';
+import { assertPostgresJson, assertPostgresText } from './postgres-text';
 
 /** What a producer sends. */
 export interface OutgoingMessage {
@@ -33,14 +34,36 @@ export interface ReceivedMessage {
 }
 
 export const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
-const PG_INT = 2 ** 31;
-const KEY_MAX = 256;
+
+/**
+ * Times the API takes (availableAt, replay's from): four-digit years.
+ * Postgres timestamptz holds 4713 BC to 294276 AD, JavaScript dates ±275760
+ * years: outside the first, the statement fails instead of the check.
+ */
+export const TIME_RANGE = {
+  min: -62_135_596_800_000, // 0001-01-01T00:00:00Z
+  max: Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+} as const;
+
+/**
+ * The bounds of every send option, in one place: the core checks them and
+ * the REST DTOs declare the same constants. priority is a Postgres int.
+ */
+export const MESSAGE_LIMITS = {
+  priority: { min: -(2 ** 31), max: 2 ** 31 - 1 },
+  delayMs: { min: 0, max: MAX_DELAY_MS },
+  /** dedupKey, groupKey and topic tags: characters. */
+  keyLength: { min: 1, max: 256 },
+  availableAt: TIME_RANGE,
+} as const;
 
 function checkKey(value: unknown, field: string): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.length === 0 || value.length > KEY_MAX) {
-    throw new InvalidInputError(field, `must be a string of 1 to ${KEY_MAX} characters`);
+  const { min, max } = MESSAGE_LIMITS.keyLength;
+  if (typeof value !== 'string' || value.length < min || value.length > max) {
+    throw new InvalidInputError(field, `must be a string of ${min} to ${max} characters`);
   }
+  assertPostgresText(value, field);
   return value;
 }
 
@@ -69,14 +92,17 @@ export function toMessageColumns(message: OutgoingMessage, prefix = ''): Message
       if (typeof value !== 'string') throw new InvalidInputError(`${prefix}headers.${key}`, 'must be a string');
     }
     headers = JSON.stringify(message.headers);
+    assertPostgresJson(headers, `${prefix}headers`);
   }
   const priority = message.priority ?? 0;
-  if (!Number.isInteger(priority) || priority < -PG_INT || priority >= PG_INT) {
+  const p = MESSAGE_LIMITS.priority;
+  if (!Number.isInteger(priority) || priority < p.min || priority > p.max) {
     throw new InvalidInputError(`${prefix}priority`, 'must be a 32-bit integer');
   }
   const delayMs = message.delayMs ?? 0;
-  if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
-    throw new InvalidInputError(`${prefix}delayMs`, `must be an integer between 0 and ${MAX_DELAY_MS}`);
+  const d = MESSAGE_LIMITS.delayMs;
+  if (!Number.isInteger(delayMs) || delayMs < d.min || delayMs > d.max) {
+    throw new InvalidInputError(`${prefix}delayMs`, `must be an integer between ${d.min} and ${d.max}`);
   }
   let availableAt: string | null = null;
   if (message.availableAt !== undefined && message.availableAt !== null) {
@@ -85,6 +111,10 @@ export function toMessageColumns(message: OutgoingMessage, prefix = ''): Message
     }
     const date = message.availableAt instanceof Date ? message.availableAt : new Date(message.availableAt);
     if (Number.isNaN(date.getTime())) throw new InvalidInputError(`${prefix}availableAt`, 'must be an ISO-8601 time');
+    const time = date.getTime();
+    if (time < MESSAGE_LIMITS.availableAt.min || time > MESSAGE_LIMITS.availableAt.max) {
+      throw new InvalidInputError(`${prefix}availableAt`, 'must be a time between years 0001 and 9999');
+    }
     availableAt = date.toISOString();
   }
   let body: string;
@@ -93,6 +123,9 @@ export function toMessageColumns(message: OutgoingMessage, prefix = ''): Message
   } catch {
     throw new InvalidInputError(`${prefix}body`, 'must be JSON-serializable');
   }
+  // A function or a symbol serializes to undefined: there is nothing to store.
+  if (body === undefined) throw new InvalidInputError(`${prefix}body`, 'must be JSON-serializable');
+  assertPostgresJson(body, `${prefix}body`);
   return {
     body,
     headers,

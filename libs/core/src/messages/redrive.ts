@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
+import { isMessageId } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { notifyQueue } from '../wakeups/wakeup';
@@ -16,8 +17,7 @@ export async function redrive(
   { schema }: SchemaOption = {},
 ): Promise<number> {
   ids?.forEach((id, i) => {
-    if (typeof id !== 'string' || !/^\d{1,19}$/.test(id))
-      throw new InvalidInputError(`ids[${i}]`, 'must be a message id');
+    if (!isMessageId(id)) throw new InvalidInputError(`ids[${i}]`, 'must be a message id (digits, within bigint)');
   });
   const t = tablesFor(schema);
   const { rows } = await sql<{ id: string }>`

@@ -28,6 +28,31 @@ export type QueueOptions = Partial<Omit<QueueSettings, 'backoff'>> & {
   backoff?: Partial<BackoffSettings>;
 };
 
+/**
+ * How long acked (or published) messages may be kept for replay: 100 years.
+ * maintain_archive() computes `now() - retention`, which must stay a
+ * timestamp: 9007199254740991 ms (285,000 years) made it fail with
+ * "timestamp out of range" for every queue, not only the one that set it.
+ */
+export const MAX_RETENTION_MS = 100 * 365 * 86_400_000;
+
+/**
+ * Every numeric queue setting's bounds, in one place: resolveQueueSettings
+ * checks them (library and REST alike) and the REST DTOs declare the same
+ * constants. Each fits its column (int or bigint) and the interval
+ * arithmetic done with it in SQL.
+ */
+export const QUEUE_LIMITS = {
+  maxAttempts: { min: 1, max: 1000 },
+  /** 12 h, as SQS. */
+  visibilityTimeoutMs: { min: 1, max: 43_200_000 },
+  retentionMs: { min: 1, max: MAX_RETENTION_MS },
+  /** backoff.initialMs and backoff.maxMs: up to a day. */
+  backoffMs: { min: 0, max: 86_400_000 },
+  /** 7 days. */
+  dedupWindowMs: { min: 1, max: 604_800_000 },
+} as const;
+
 /** SQS-like defaults: 30 s visibility, 5 deliveries, 1 s → 5 min backoff. */
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   maxAttempts: 5,
@@ -45,8 +70,8 @@ export function assertQueueName(name: unknown, field = 'name'): asserts name is 
   }
 }
 
-function intIn(value: number, field: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
+function intIn(value: number, field: string, { min, max }: { min: number; max: number }): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidInputError(field, `must be an integer between ${min} and ${max}`);
   }
   return value;
@@ -55,24 +80,24 @@ function intIn(value: number, field: string, min: number, max: number): number {
 /** Applies defaults and range checks; the result is what the queue row holds. */
 export function resolveQueueSettings(options: QueueOptions = {}): QueueSettings {
   const d = DEFAULT_QUEUE_SETTINGS;
+  const l = QUEUE_LIMITS;
   const settings: QueueSettings = {
-    maxAttempts: intIn(options.maxAttempts ?? d.maxAttempts, 'maxAttempts', 1, 1000),
+    maxAttempts: intIn(options.maxAttempts ?? d.maxAttempts, 'maxAttempts', l.maxAttempts),
     visibilityTimeoutMs: intIn(
       options.visibilityTimeoutMs ?? d.visibilityTimeoutMs,
       'visibilityTimeoutMs',
-      1,
-      43_200_000,
+      l.visibilityTimeoutMs,
     ),
     deadLetterQueue: options.deadLetterQueue ?? null,
     fifo: options.fifo ?? d.fifo,
-    retentionMs:
-      options.retentionMs == null ? null : intIn(options.retentionMs, 'retentionMs', 1, Number.MAX_SAFE_INTEGER),
+    retentionMs: options.retentionMs == null ? null : intIn(options.retentionMs, 'retentionMs', l.retentionMs),
     backoff: {
-      initialMs: intIn(options.backoff?.initialMs ?? d.backoff.initialMs, 'backoff.initialMs', 0, 86_400_000),
-      maxMs: intIn(options.backoff?.maxMs ?? d.backoff.maxMs, 'backoff.maxMs', 0, 86_400_000),
+      initialMs: intIn(options.backoff?.initialMs ?? d.backoff.initialMs, 'backoff.initialMs', l.backoffMs),
+      maxMs: intIn(options.backoff?.maxMs ?? d.backoff.maxMs, 'backoff.maxMs', l.backoffMs),
     },
-    dedupWindowMs: intIn(options.dedupWindowMs ?? d.dedupWindowMs, 'dedupWindowMs', 1, 604_800_000),
+    dedupWindowMs: intIn(options.dedupWindowMs ?? d.dedupWindowMs, 'dedupWindowMs', l.dedupWindowMs),
   };
+  if (typeof settings.fifo !== 'boolean') throw new InvalidInputError('fifo', 'must be a boolean');
   if (settings.backoff.maxMs < settings.backoff.initialMs) {
     throw new InvalidInputError('backoff.maxMs', 'must be greater than or equal to backoff.initialMs');
   }

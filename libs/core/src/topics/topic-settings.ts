@@ -1,6 +1,7 @@
 import { InvalidInputError, NotFoundError } from '../errors';
-import type { OutgoingMessage } from '../messages/message';
-import { QUEUE_NAME } from '../queues/queue-settings';
+import { MESSAGE_LIMITS, type OutgoingMessage, TIME_RANGE } from '../messages/message';
+import { assertPostgresText } from '../messages/postgres-text';
+import { MAX_RETENTION_MS, QUEUE_NAME } from '../queues/queue-settings';
 
 /** Headers Postbox adds to every group's copy of a published message. */
 export const TOPIC_HEADER = 'x-postbox-topic';
@@ -58,19 +59,21 @@ export function assertTopicName(name: unknown, field = 'name'): asserts name is 
 
 export function resolveRetentionMs(value: unknown, field = 'retentionMs'): number | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > Number.MAX_SAFE_INTEGER) {
-    throw new InvalidInputError(field, `must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}`);
+  // The same bound as a queue's: maintain_archive() subtracts the longest retention from now().
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_RETENTION_MS) {
+    throw new InvalidInputError(field, `must be an integer between 1 and ${MAX_RETENTION_MS}`);
   }
   return value;
 }
 
-const TAG_MAX = 256;
+const TAG_MAX = MESSAGE_LIMITS.keyLength.max;
 
 export function checkTag(value: unknown, field: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length === 0 || value.length > TAG_MAX) {
     throw new InvalidInputError(field, `must be a string of 1 to ${TAG_MAX} characters`);
   }
+  assertPostgresText(value, field);
   return value;
 }
 
@@ -101,6 +104,9 @@ export function checkReplayFrom(from: unknown, field = 'from'): Date {
   const date = from instanceof Date ? from : typeof from === 'string' ? new Date(from) : new Date(Number.NaN);
   if (from === undefined || from === null || Number.isNaN(date.getTime())) {
     throw new InvalidInputError(field, 'must be an ISO-8601 time');
+  }
+  if (date.getTime() < TIME_RANGE.min || date.getTime() > TIME_RANGE.max) {
+    throw new InvalidInputError(field, 'must be a time between years 0001 and 9999');
   }
   return date;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { MESSAGE_STATES, type MessageState } from 'postbox';
 
@@ -11,7 +11,8 @@ export class PeekQuery {
 
   @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 1000 })
   @IsOptional()
-  @Type(() => Number)
+  // Digits only: Number() would also read "1e3", " 12 " or "0x10" as numbers.
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,7}$/.test(value) ? Number(value) : value))
   @IsInt()
   @Min(1)
   @Max(1000)

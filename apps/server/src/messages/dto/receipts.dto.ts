@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { MAX_DELAY_MS } from 'postbox';
+import { MAX_DELAY_MS, QUEUE_LIMITS } from 'postbox';
 import { AreReceipts } from '../../validation/validators';
 
 const MAX_RECEIPTS = 1000;
-const MAX_VISIBILITY_MS = 43_200_000;
+const MAX_VISIBILITY_MS = QUEUE_LIMITS.visibilityTimeoutMs.max;
 
 export class AckDto {
   @ApiProperty({ type: [String], minItems: 1, maxItems: MAX_RECEIPTS, example: ['42.8172635'] })

@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { QUEUE_LIMITS } from 'postbox';
 
 export const MAX_WAIT_MS = 30_000;
-const MAX_VISIBILITY_MS = 43_200_000;
+const MAX_VISIBILITY_MS = QUEUE_LIMITS.visibilityTimeoutMs.max;
 
 export class ReceiveDto {
   @ApiPropertyOptional({ type: 'integer', default: 1, minimum: 1, maximum: 1000 })

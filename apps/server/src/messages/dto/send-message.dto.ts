@@ -14,11 +14,11 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { MAX_BATCH, MAX_DELAY_MS } from 'postbox';
+import { MAX_BATCH, MESSAGE_LIMITS } from 'postbox';
 import { AreObjects, IsPresent, IsStringRecord } from '../../validation/validators';
 
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
+// The core's bounds (message.ts), declared again only so a 400 names the field before the core is called.
+const { priority, delayMs, keyLength } = MESSAGE_LIMITS;
 
 /** Keeps a property's JSON value as sent: class-transformer would otherwise copy it key by key. */
 const AsSent = () => Transform(({ obj, key }) => (obj as Record<string, unknown>)[key]);
@@ -58,14 +58,14 @@ export class SendMessageDto {
 
   @ApiPropertyOptional({
     type: 'integer',
-    minimum: 0,
-    maximum: MAX_DELAY_MS,
+    minimum: delayMs.min,
+    maximum: delayMs.max,
     description: 'Invisible for this long after the send',
   })
   @IsOptional()
   @IsInt()
-  @Min(0)
-  @Max(MAX_DELAY_MS)
+  @Min(delayMs.min)
+  @Max(delayMs.max)
   delayMs?: number;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Invisible until this time; not with delayMs' })
@@ -77,30 +77,34 @@ export class SendMessageDto {
   @ApiPropertyOptional({
     type: 'integer',
     default: 0,
-    minimum: INT32_MIN,
-    maximum: INT32_MAX,
+    minimum: priority.min,
+    maximum: priority.max,
     description: 'Lower is delivered first',
   })
   @IsOptional()
   @IsInt()
-  @Min(INT32_MIN)
-  @Max(INT32_MAX)
+  @Min(priority.min)
+  @Max(priority.max)
   priority?: number;
 
   @ApiPropertyOptional({
-    minLength: 1,
-    maxLength: 256,
+    minLength: keyLength.min,
+    maxLength: keyLength.max,
     description: 'A second send with this key returns the first id',
   })
   @IsOptional()
   @IsString()
-  @Length(1, 256)
+  @Length(keyLength.min, keyLength.max)
   dedupKey?: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 256, description: 'FIFO queues: ordering group' })
+  @ApiPropertyOptional({
+    minLength: keyLength.min,
+    maxLength: keyLength.max,
+    description: 'FIFO queues: ordering group',
+  })
   @IsOptional()
   @IsString()
-  @Length(1, 256)
+  @Length(keyLength.min, keyLength.max)
   groupKey?: string;
 }
 

@@ -1,26 +1,35 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { QUEUE_LIMITS } from 'postbox';
 import { QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from './queue-name';
 
-const MAX_VISIBILITY_MS = 43_200_000; // 12 h, as SQS
-const MAX_BACKOFF_MS = 86_400_000;
+// The core's bounds (queue-settings.ts), declared again only so a 400 names the field before the core is called.
+const { maxAttempts, visibilityTimeoutMs, retentionMs, backoffMs, dedupWindowMs } = QUEUE_LIMITS;
 
 export class BackoffDto {
   @ApiProperty({
     type: 'integer',
     description: 'Delay before the first retry; doubles each attempt (with jitter)',
     example: 1000,
+    minimum: backoffMs.min,
+    maximum: backoffMs.max,
   })
   @IsInt()
-  @Min(0)
-  @Max(MAX_BACKOFF_MS)
+  @Min(backoffMs.min)
+  @Max(backoffMs.max)
   initialMs!: number;
 
-  @ApiProperty({ type: 'integer', description: 'Ceiling for the doubled delay', example: 300000 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Ceiling for the doubled delay',
+    example: 300000,
+    minimum: backoffMs.min,
+    maximum: backoffMs.max,
+  })
   @IsInt()
-  @Min(0)
-  @Max(MAX_BACKOFF_MS)
+  @Min(backoffMs.min)
+  @Max(backoffMs.max)
   maxMs!: number;
 }
 
@@ -32,21 +41,26 @@ export class CreateQueueDto {
   @ApiPropertyOptional({
     type: 'integer',
     default: 5,
-    minimum: 1,
-    maximum: 1000,
+    minimum: maxAttempts.min,
+    maximum: maxAttempts.max,
     description: 'Deliveries before dead-lettering',
   })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(1000)
+  @Min(maxAttempts.min)
+  @Max(maxAttempts.max)
   maxAttempts?: number;
 
-  @ApiPropertyOptional({ type: 'integer', default: 30000, minimum: 1, maximum: MAX_VISIBILITY_MS })
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 30000,
+    minimum: visibilityTimeoutMs.min,
+    maximum: visibilityTimeoutMs.max,
+  })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(MAX_VISIBILITY_MS)
+  @Min(visibilityTimeoutMs.min)
+  @Max(visibilityTimeoutMs.max)
   visibilityTimeoutMs?: number;
 
   @ApiPropertyOptional({ description: 'Existing queue that receives this queue’s dead letters' })
@@ -59,10 +73,16 @@ export class CreateQueueDto {
   @IsBoolean()
   fifo?: boolean;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'How long acked messages are kept for replay' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: retentionMs.min,
+    maximum: retentionMs.max,
+    description: 'How long acked messages are kept for replay (at most 100 years)',
+  })
   @IsOptional()
   @IsInt()
-  @Min(1)
+  @Min(retentionMs.min)
+  @Max(retentionMs.max)
   retentionMs?: number;
 
   @ApiPropertyOptional({ type: BackoffDto })
@@ -73,14 +93,15 @@ export class CreateQueueDto {
   backoff?: BackoffDto;
 
   @ApiPropertyOptional({
+    type: 'integer',
     default: 300000,
-    minimum: 1,
-    maximum: 604800000,
+    minimum: dedupWindowMs.min,
+    maximum: dedupWindowMs.max,
     description: 'How long a dedupKey is remembered',
   })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(604_800_000)
+  @Min(dedupWindowMs.min)
+  @Max(dedupWindowMs.max)
   dedupWindowMs?: number;
 }

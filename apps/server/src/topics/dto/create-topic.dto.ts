@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { MAX_RETENTION_MS } from 'postbox';
 import { QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from '../../queues/dto/queue-name';
 
 export class CreateTopicDto {
@@ -8,12 +9,15 @@ export class CreateTopicDto {
   name!: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
-    description: 'How long published messages are archived for replay; without it nothing is archived',
+    maximum: MAX_RETENTION_MS,
+    description:
+      'How long published messages are archived for replay (at most 100 years); without it nothing is archived',
   })
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @Max(MAX_RETENTION_MS)
   retentionMs?: number;
 }
