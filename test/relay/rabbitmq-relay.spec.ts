@@ -1,7 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
+import { Test } from '@nestjs/testing';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTBOX } from '../../apps/server/src/postbox.provider';
+import { RelaysModule } from '../../apps/server/src/relay/relays.module';
+import { parseRelayConfigs, RelaysService } from '../../apps/server/src/relay/relays.provider';
 import { RabbitMqNode, rabbitmqUnavailableReason } from '../../bench/src/workloads/rabbitmq-node';
 import { type Postbox, startRelay } from '../../libs/core/src/index';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
@@ -76,6 +80,20 @@ function startRelayProcess(env: Record<string, string>): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`relay process exited early with ${code}`)));
   });
 }
+
+describe('POSTBOX_RELAYS', () => {
+  it('parses a JSON array of relay configs and names what is wrong', () => {
+    expect(parseRelayConfigs({})).toEqual([]);
+    const one = { queue: 'orders', url: 'amqp://h', exchange: 'x', routingKey: { header: 'type' } };
+    expect(parseRelayConfigs({ POSTBOX_RELAYS: JSON.stringify([one]) })).toEqual([one]);
+    expect(() => parseRelayConfigs({ POSTBOX_RELAYS: '{' })).toThrow(/POSTBOX_RELAYS must be a JSON array/);
+    expect(() => parseRelayConfigs({ POSTBOX_RELAYS: '{}' })).toThrow(/must be a JSON array/);
+    expect(() => parseRelayConfigs({ POSTBOX_RELAYS: '[1]' })).toThrow('POSTBOX_RELAYS[0] must be an object');
+    expect(() => parseRelayConfigs({ POSTBOX_RELAYS: JSON.stringify([{ ...one, onError: 1 }]) })).toThrow(
+      'POSTBOX_RELAYS[0].onError is not a relay option',
+    );
+  });
+});
 
 describe.skipIf(unavailable !== null)('relay to RabbitMQ (a private rabbitmq-server node)', () => {
   let db: TestDatabase;
@@ -223,6 +241,38 @@ describe.skipIf(unavailable !== null)('relay to RabbitMQ (a private rabbitmq-ser
     await expect(
       startRelay(postbox, { queue: 'q', topic: 't', group: 'g', url: node.url, exchange: 'x', routingKey: 'k' }),
     ).rejects.toThrow(/either queue, or topic and group/);
+  });
+
+  it('the server starts the POSTBOX_RELAYS relays on bootstrap and stops them on close', async () => {
+    await declareSink(node.url, 'served', 'served.sink');
+    await postbox.createQueue('served');
+    const { ids } = await postbox.sendBatch('served', [{ body: 'a' }, { body: 'b' }]);
+    process.env.POSTBOX_RELAYS = JSON.stringify([
+      { queue: 'served', url: node.url, exchange: 'served', routingKey: 'k' },
+    ]);
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          RelaysModule,
+          {
+            module: class PostboxForRelaysTest {},
+            global: true,
+            providers: [{ provide: POSTBOX, useValue: postbox }],
+            exports: [POSTBOX],
+          },
+        ],
+      }).compile();
+      const app = await moduleRef.init();
+      const [relay] = moduleRef.get(RelaysService).running;
+      await until(() => settled(postbox, 'served'), { what: 'served relayed' });
+      await app.close();
+      expect(relay?.stats.confirmed).toBe(2);
+      expect(moduleRef.get(RelaysService).running).toHaveLength(0);
+    } finally {
+      delete process.env.POSTBOX_RELAYS;
+    }
+    const arrived = await drainSink(node.url, 'served.sink');
+    expect(arrived.map((a) => a.id).sort()).toEqual([...ids].sort());
   });
 
   it('relays 10,000 messages through a broker restart and a SIGKILLed relay: 0 lost, duplicates counted', async () => {
