@@ -275,6 +275,29 @@ describe.skipIf(unavailable !== null)('relay to RabbitMQ (a private rabbitmq-ser
     expect(arrived.map((a) => a.id).sort()).toEqual([...ids].sort());
   });
 
+  it('stopped while the broker is down: waiting messages go back to the queue with no attempt used', async () => {
+    await declareSink(node.url, 'waiting', 'waiting.sink');
+    await postbox.createQueue('waiting');
+    await postbox.sendBatch('waiting', [{ body: 1 }, { body: 2 }, { body: 3 }]);
+    await node.stop();
+    try {
+      const relay = await startRelay(postbox, {
+        queue: 'waiting',
+        url: node.url,
+        exchange: 'waiting',
+        routingKey: 'k',
+      });
+      await until(async () => (await postbox.getQueueStats('waiting')).inFlight === 3, { what: 'claimed' });
+      await relay.stop();
+      expect(relay.stats).toMatchObject({ released: 3, confirmed: 0, connects: 0 });
+      const ready = await postbox.peek('waiting', 'ready');
+      expect(ready.map((m) => m.attempts)).toEqual([0, 0, 0]);
+    } finally {
+      await node.start();
+    }
+    expect(await drainSink(node.url, 'waiting.sink')).toEqual([]);
+  });
+
   it('relays 10,000 messages through a broker restart and a SIGKILLed relay: 0 lost, duplicates counted', async () => {
     const total = 10_000;
     await declareSink(node.url, 'outbox', 'outbox.sink');

@@ -81,7 +81,9 @@ export async function startRelay(postbox: Postbox, options: RelayOptions): Promi
     } catch (error) {
       if (error instanceof RelayStoppedError) {
         // Never published on a live channel: back to the queue without using an attempt.
-        stats.released += await postbox.release(queue, [message.receipt]).catch(() => 0);
+        // (Awaited first: `stats.released += await …` would read the counter before the wait and lose concurrent adds.)
+        const released = await postbox.release(queue, [message.receipt]).catch(() => 0);
+        stats.released += released;
       }
       throw error;
     }
