@@ -11,6 +11,7 @@ import { format, type MetricRow, markdown, resultsTable, type TargetRow, targets
 import { backlogScaling } from './workloads/backlog-scaling';
 import { enqueueAndDrain } from './workloads/enqueue-and-drain';
 import { latency } from './workloads/latency';
+import { rabbitmqRelay } from './workloads/rabbitmq-relay';
 import { restWorkloads } from './workloads/rest';
 import { singleSends } from './workloads/single-sends';
 import { steadyState } from './workloads/steady-state';
@@ -20,7 +21,7 @@ import { steadyState } from './workloads/steady-state';
  * Postgres, in one run; prints a table of ratios against the best peer and
  * writes bench/results/<time>.json. `--quick` shrinks every workload (under
  * two minutes, for CI to keep the script alive; its numbers are noisy).
- * `--only=enqueue,single,latency,rest,steady,backlog` and
+ * `--only=enqueue,single,latency,rest,steady,backlog,relay` and
  * `--peers=postbox,pg-boss,…` narrow a run while tuning.
  */
 const args = process.argv.slice(2);
@@ -47,6 +48,7 @@ const SIZES = quick
       rest: { seconds: 3, connections: 16 },
       steady: { backlog: 10_000, seconds: 21, windowSeconds: 7, calibrationSeconds: 6 },
       backlog: { sizes: [10_000, 100_000], claims: 200 },
+      relay: { backlog: 5_000 },
     }
   : {
       enqueue: { total: 20_000, batch: 500, concurrency: 10 },
@@ -55,6 +57,7 @@ const SIZES = quick
       rest: { seconds: 10, connections: 32 },
       steady: { backlog: 100_000, seconds: 180, windowSeconds: 60, calibrationSeconds: 20 },
       backlog: { sizes: [10_000, 1_000_000], claims: 500 },
+      relay: { backlog: 20_000 },
     };
 
 /**
@@ -225,6 +228,17 @@ async function main(): Promise<void> {
           measured: `${format(ratio)}×`,
           met: ratio <= 1.5,
         });
+      }
+    }
+    if (runs('relay')) {
+      log(`relay to RabbitMQ: a backlog of ${SIZES.relay.backlog}`);
+      const r = await rabbitmqRelay(postbox.postbox, amqpUrl, SIZES.relay, log);
+      raw.relay = r;
+      if ('skipped' in r) notes.push(`relay to RabbitMQ skipped: ${r.skipped}`);
+      else {
+        row(`relay to RabbitMQ, ${r.backlog} backlog, publisher confirms`, 'msg/s', true).values.postbox =
+          r.messagesPerSecond;
+        notes.push(`relay to RabbitMQ: ${r.arrived} of ${r.backlog} arrived at the bound queue (${r.broker})`);
       }
     }
   } finally {

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagesModule } from './messages/messages.module';
 import type { Postbox } from './postbox.provider';
 import { QueuesModule } from './queues/queues.module';
+import { RelaysModule } from './relay/relays.module';
 import { ServerCoreModule } from './server-core.module';
 import type { ServerOptions } from './server-options';
 import { ServiceModule } from './service/service.module';
@@ -13,7 +14,7 @@ import { TransactionsModule } from './transactions/transactions.module';
  * Postbox with `@Inject(POSTBOX)` (postbox.provider.ts).
  */
 @Module({
-  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule],
+  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule, RelaysModule],
 })
 export class AppModule {
   static forRoot(postbox: Postbox, options: ServerOptions): DynamicModule {

@@ -54,6 +54,11 @@ export {
   type QueueSettings,
 } from './queues/queue-settings';
 export type { QueueWithStats } from './queues/queue-stats';
+// Relay to RabbitMQ (needs the optional peer dependency amqplib)
+export { BrokerNackError, RelayStoppedError, UnroutableError } from './relay/broker-link';
+export type { AmqpConnectOptions, RelayOptions, RelayStats, RoutingKeyOption } from './relay/relay-options';
+export { MissingRoutingKeyError } from './relay/routing-key';
+export { RELAY_GROUP_HEADER, RELAY_QUEUE_HEADER, type Relay, relayToRabbitMq, startRelay } from './relay/start-relay';
 export type { CreateTopicResult } from './topics/create-topic';
 export type { SubscriptionWithStats, TopicWithSubscriptions } from './topics/list-topics';
 // Topics (pub/sub)

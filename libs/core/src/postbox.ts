@@ -24,6 +24,8 @@ import { deleteQueue } from './queues/delete-queue';
 import { getQueue } from './queues/get-queue';
 import type { QueueOptions } from './queues/queue-settings';
 import { getQueueStats, listQueues } from './queues/queue-stats';
+import type { RelayOptions } from './relay/relay-options';
+import { type Relay, startRelay } from './relay/start-relay';
 import { createTopic } from './topics/create-topic';
 import { deleteTopic } from './topics/delete-topic';
 import { getTopic, listTopics } from './topics/list-topics';
@@ -85,6 +87,7 @@ export class Postbox {
   private readonly notifier: WakeupNotifier;
   private readonly sender: GroupCommitSender;
   private readonly consumers = new Set<Consumer>();
+  private readonly relays = new Set<Relay>();
   private readonly checkers = new Map<string, TransactionChecker>();
   private checkbackRunner: CheckbackRunner | null = null;
   private readonly closeConnection: () => Promise<void>;
@@ -337,12 +340,29 @@ export class Postbox {
     return consumer;
   }
 
+  /**
+   * Relays a queue (or a topic group) to a RabbitMQ exchange with publisher
+   * confirms (relay/start-relay.ts); needs `npm install amqplib`. close() stops it.
+   */
+  async relay(options: RelayOptions): Promise<Relay> {
+    if (this.closed) throw new Error('Postbox is closed');
+    const relay = await startRelay(this, options);
+    this.relays.add(relay);
+    const stop = relay.stop.bind(relay);
+    relay.stop = (stopOptions) => {
+      this.relays.delete(relay);
+      return stop(stopOptions);
+    };
+    return relay;
+  }
+
   /** Stops every consumer (graceful), the listener and, if Postbox created it, the pool. */
   async close({ timeoutMs }: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.checkbackRunner?.stop();
     await this.maintenance.stop();
+    await Promise.all([...this.relays].map((relay) => relay.stop({ timeoutMs })));
     await Promise.all([...this.consumers].map((c) => c.stop({ timeoutMs })));
     this.consumers.clear();
     await this.sender.drain();
