@@ -5,6 +5,7 @@ import { QueuesModule } from './queues/queues.module';
 import { ServerCoreModule } from './server-core.module';
 import type { ServerOptions } from './server-options';
 import { ServiceModule } from './service/service.module';
+import { SqsModule } from './sqs/sqs.module';
 import { TopicsModule } from './topics/topics.module';
 import { TransactionsModule } from './transactions/transactions.module';
 
@@ -13,7 +14,7 @@ import { TransactionsModule } from './transactions/transactions.module';
  * Postbox with `@Inject(POSTBOX)` (postbox.provider.ts).
  */
 @Module({
-  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule],
+  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule, SqsModule],
 })
 export class AppModule {
   static forRoot(postbox: Postbox, options: ServerOptions): DynamicModule {

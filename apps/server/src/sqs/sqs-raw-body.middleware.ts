@@ -1,0 +1,48 @@
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { HttpRequest, NextFunction } from '../http-types';
+
+/** The two content types SQS clients send: AWS JSON 1.0 and the query protocol's form. */
+export function sqsProtocolOf(contentType: string | undefined): 'json' | 'query' | null {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/x-amz-json-1.0') return 'json';
+  if (type === 'application/x-www-form-urlencoded') return 'query';
+  return null;
+}
+
+/**
+ * SQS requests carry about 1 MiB at most (a message or a batch of them);
+ * form encoding can nearly triple that, so 3 MiB.
+ */
+export const SQS_BODY_LIMIT = 3 * 1024 * 1024;
+
+export interface SqsRequest extends HttpRequest {
+  originalUrl: string;
+  /** The raw body, exactly as sent (SigV4 signs these bytes); null when larger than SQS_BODY_LIMIT. */
+  sqsBody?: Buffer | null;
+}
+
+/**
+ * Reads the raw body of SQS requests (POST / and POST /<account>/<queue>
+ * with an SQS content type): the signature covers the bytes, and neither
+ * content type is JSON, so the app's JSON parser leaves them alone.
+ */
+@Injectable()
+export class SqsRawBodyMiddleware implements NestMiddleware {
+  use(req: SqsRequest, _res: unknown, next: NextFunction): void {
+    if (sqsProtocolOf(req.headers['content-type']) === null || req.sqsBody !== undefined) {
+      next();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= SQS_BODY_LIMIT) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      req.sqsBody = size <= SQS_BODY_LIMIT ? Buffer.concat(chunks) : null;
+      next();
+    });
+    req.on('error', (error) => next(error));
+  }
+}
