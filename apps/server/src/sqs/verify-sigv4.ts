@@ -130,9 +130,14 @@ function canonicalRequest(request: SignedRequest, parts: SignatureParts): string
   const headers = parts.signedHeaders
     .map((name) => `${name}:${(header(request.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
     .join('');
-  const payloadHash = parts.presigned
-    ? 'UNSIGNED-PAYLOAD'
-    : (header(request.headers, 'x-amz-content-sha256') ?? createHash('sha256').update(request.body).digest('hex'));
+  // The body's own hash, always: a client's x-amz-content-sha256 is signed, but it says nothing about
+  // the bytes that arrived unless it is checked against them.
+  const bodyHash = createHash('sha256').update(request.body).digest('hex');
+  const declared = header(request.headers, 'x-amz-content-sha256');
+  if (declared !== undefined && declared !== bodyHash && !(parts.presigned && declared === 'UNSIGNED-PAYLOAD')) {
+    throw sqsErrors.signatureDoesNotMatch('The provided x-amz-content-sha256 header does not match what was computed.');
+  }
+  const payloadHash = parts.presigned ? (declared ?? 'UNSIGNED-PAYLOAD') : bodyHash;
   return [
     request.method,
     path || '/',
