@@ -1,7 +1,7 @@
 """Drives Postbox's SQS endpoint with boto3 (Debian's 1.26 speaks the query protocol).
 
 Run by boto3.spec.ts; prints one JSON object with what it saw.
-Environment: SQS_ENDPOINT, SQS_SECRET.
+Environment: SQS_ENDPOINT, SQS_SECRET, SQS_QUEUE (queue name; "<name>.fifo" is used too).
 """
 import json
 import os
@@ -10,6 +10,7 @@ import boto3
 import botocore
 
 endpoint = os.environ["SQS_ENDPOINT"]
+name = os.environ.get("SQS_QUEUE", "boto")
 sqs = boto3.client(
     "sqs",
     endpoint_url=endpoint,
@@ -19,10 +20,10 @@ sqs = boto3.client(
 )
 out = {"boto3": boto3.__version__, "botocore": botocore.__version__, "protocol": sqs.meta.service_model.protocol}
 
-url = sqs.create_queue(QueueName="boto", Attributes={"VisibilityTimeout": "40"})["QueueUrl"]
+url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "40"})["QueueUrl"]
 out["queueUrl"] = url
-out["sameUrl"] = sqs.get_queue_url(QueueName="boto")["QueueUrl"] == url
-out["listed"] = sqs.list_queues(QueueNamePrefix="bo").get("QueueUrls", [])
+out["sameUrl"] = sqs.get_queue_url(QueueName=name)["QueueUrl"] == url
+out["listed"] = sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", [])
 
 sent = sqs.send_message(
     QueueUrl=url,
@@ -75,7 +76,7 @@ out["deleteFailed"] = [[e["Id"], e["Code"]] for e in deleted.get("Failed", [])]
 attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 out["attributes"] = {k: attributes[k] for k in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "VisibilityTimeout", "QueueArn")}
 
-fifo = sqs.create_queue(QueueName="boto.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+fifo = sqs.create_queue(QueueName=name + ".fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
 for body in ("one", "two"):
     sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g", MessageDeduplicationId=body)
 sqs.send_message(QueueUrl=fifo, MessageBody="one again", MessageGroupId="g", MessageDeduplicationId="one")
@@ -92,7 +93,7 @@ try:
 except botocore.exceptions.ClientError as e:
     errors["receipt"] = e.response["Error"]["Code"]
 try:
-    sqs.create_queue(QueueName="boto", Attributes={"VisibilityTimeout": "5"})
+    sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "5"})
 except botocore.exceptions.ClientError as e:
     errors["exists"] = e.response["Error"]["Code"]
 forged = boto3.client(

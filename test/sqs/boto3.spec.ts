@@ -6,23 +6,36 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT, SQS_SECRET, type SqsTestServer, startSqsTestServer } from './sqs-test-server';
 
 // Debian's python3-boto3 (1.26, botocore 1.29) speaks SQS's query protocol; a
-// newer boto3 installed with pip speaks JSON. Prefer Debian's where both exist.
+// newer boto3 installed with pip speaks AWS JSON. Each one found here runs
+// the script: Debian's first on the PYTHONPATH, then python3's default.
 const DEBIAN_PACKAGES = '/usr/lib/python3/dist-packages';
-const pythonEnv = {
-  ...process.env,
-  PYTHONPATH: existsSync(join(DEBIAN_PACKAGES, 'boto3')) ? DEBIAN_PACKAGES : (process.env.PYTHONPATH ?? ''),
-};
 
-function boto3Missing(): string | null {
+interface Python {
+  label: string;
+  env: NodeJS.ProcessEnv;
+  /** Where boto3 was imported from. */
+  boto3: string;
+}
+
+function findBoto3(label: string, env: NodeJS.ProcessEnv): Python | string {
   try {
-    execFileSync('python3', ['-c', 'import boto3'], { env: pythonEnv, stdio: 'pipe' });
-    return null;
+    const file = execFileSync('python3', ['-c', 'import boto3; print(boto3.__file__)'], { env, stdio: 'pipe' });
+    return { label, env, boto3: file.toString().trim() };
   } catch (error) {
-    return `python3 -c 'import boto3' failed (${(error as Error).message.split('\n')[0]}); apt-get install python3-boto3`;
+    return `python3 -c 'import boto3' failed (${(error as Error).message.split('\n')[0]})`;
   }
 }
 
-const missing = boto3Missing();
+const debian = existsSync(join(DEBIAN_PACKAGES, 'boto3'))
+  ? findBoto3('debian', { ...process.env, PYTHONPATH: DEBIAN_PACKAGES })
+  : 'no python3-boto3 in /usr/lib/python3/dist-packages';
+const standard = findBoto3('default', process.env);
+const pythons: Python[] = [];
+if (typeof debian !== 'string') pythons.push(debian);
+if (typeof standard !== 'string' && standard.boto3 !== (typeof debian === 'string' ? '' : debian.boto3)) {
+  pythons.push(standard);
+}
+const missing = pythons.length === 0 ? `${standard}; apt-get install python3-boto3` : null;
 if (missing) console.log(`boto3 SQS test skipped: ${missing}`);
 
 describe.skipIf(missing !== null)('SQS endpoint with Python boto3', () => {
@@ -32,15 +45,18 @@ describe.skipIf(missing !== null)('SQS endpoint with Python boto3', () => {
   });
   afterAll(() => t?.server.close());
 
-  it('runs a boto3 script through queues, messages, FIFO and errors; its rows are Postbox rows', async () => {
+  it.each(
+    pythons,
+  )('runs a boto3 script ($label boto3) through queues, messages, FIFO and errors; its rows are Postbox rows', async (python) => {
+    const queue = `boto-${python.label}`;
     const { stdout } = await promisify(execFile)('python3', [join(__dirname, 'boto3-client.py')], {
-      env: { ...pythonEnv, SQS_ENDPOINT: t.server.url, SQS_SECRET },
+      env: { ...python.env, SQS_ENDPOINT: t.server.url, SQS_SECRET, SQS_QUEUE: queue },
       timeout: 60_000,
     });
     const out = JSON.parse(stdout);
-    console.log(`boto3 ${out.boto3} / botocore ${out.botocore}, ${out.protocol} protocol`);
-    if (pythonEnv.PYTHONPATH === DEBIAN_PACKAGES) expect(out.protocol).toBe('query');
-    expect(out.queueUrl).toBe(`${t.server.url}/${ACCOUNT}/boto`);
+    console.log(`boto3 ${out.boto3} / botocore ${out.botocore} (${python.boto3}): ${out.protocol} protocol`);
+    if (python.label === 'debian') expect(out.protocol).toBe('query');
+    expect(out.queueUrl).toBe(`${t.server.url}/${ACCOUNT}/${queue}`);
     expect(out.sameUrl).toBe(true);
     expect(out.listed).toEqual([out.queueUrl]);
     // SQS's published vector for {ordinal: Number 1, category: String test} does not hold here (blob is added);
@@ -59,7 +75,7 @@ describe.skipIf(missing !== null)('SQS endpoint with Python boto3', () => {
       ApproximateNumberOfMessages: '0',
       ApproximateNumberOfMessagesNotVisible: '0',
       VisibilityTimeout: '40',
-      QueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:boto`,
+      QueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:${queue}`,
     });
     expect(out.fifo).toEqual([['one', 'g']]);
     expect(out.errors).toEqual({
@@ -69,13 +85,16 @@ describe.skipIf(missing !== null)('SQS endpoint with Python boto3', () => {
       forged: 'SignatureDoesNotMatch',
     });
     const { rows } = await t.client.query(
-      "select m.body, m.group_key, m.dedup_key from postbox.messages m where queue = 'boto.fifo' order by m.id",
+      'select m.body, m.group_key, m.dedup_key from postbox.messages m where queue = $1 order by m.id',
+      [`${queue}.fifo`],
     );
     expect(rows).toEqual([
       { body: 'one', group_key: 'g', dedup_key: 'one' },
       { body: 'two', group_key: 'g', dedup_key: 'two' },
     ]);
-    const { rows: deleted } = await t.client.query("select count(*)::int as n from postbox.queues where name = 'boto'");
+    const { rows: deleted } = await t.client.query('select count(*)::int as n from postbox.queues where name = $1', [
+      queue,
+    ]);
     expect(deleted[0].n).toBe(0);
   });
 });

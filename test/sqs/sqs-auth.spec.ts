@@ -1,4 +1,5 @@
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, startTestServer, type TestServer } from '../server/test-server';
 import { openTestPostbox } from '../setup/test-database';
@@ -10,10 +11,13 @@ const FORM = 'application/x-www-form-urlencoded';
 describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
   let t: SqsTestServer;
   let open: TestServer;
+  let openClient: pg.Client;
   beforeAll(async () => {
     t = await startSqsTestServer();
     // The same service without any key: dev mode, as the REST API without POSTBOX_API_KEY.
-    open = await startTestServer((await openTestPostbox()).postbox);
+    const dev = await openTestPostbox();
+    openClient = dev.client;
+    open = await startTestServer(dev.postbox);
   });
   afterAll(async () => {
     await t?.server.close();
@@ -98,6 +102,18 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
     ]);
   });
 
+  it('refuses a body over 3 MiB without reading it all', async () => {
+    const { rows: before } = await openClient.query('select count(*)::int as n from postbox.messages');
+    const answer = await request(open.url, 'POST', '/', {
+      raw: `Action=SendMessage&QueueUrl=dev&MessageBody=${'x'.repeat(3 * 1024 * 1024 + 10)}`,
+      headers: { 'content-type': FORM },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain('<Code>AWS.SimpleQueueService.BatchRequestTooLong</Code>');
+    const { rows: after } = await openClient.query('select count(*)::int as n from postbox.messages');
+    expect(after).toEqual(before);
+  });
+
   it('unknown actions, other accounts and the REST routes keep their own answers', async () => {
     const unknown = await request(open.url, 'POST', '/', {
       raw: '{}',
@@ -121,7 +137,7 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
     // Two-segment REST routes are not shadowed by the queue-URL route.
     const rest = await request(open.url, 'POST', '/v1/queues', { body: { name: 'rest-made' } });
     expect(rest.status).toBe(201);
-    const { rows } = await t.client.query('select 1');
-    expect(rows).toHaveLength(1);
+    const { rows } = await openClient.query("select name from postbox.queues where name = 'rest-made'");
+    expect(rows).toEqual([{ name: 'rest-made' }]);
   });
 });

@@ -35,14 +35,25 @@ export class SqsRawBodyMiddleware implements NestMiddleware {
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let done = false;
+    const finish = (body: Buffer | null) => {
+      if (done) return;
+      done = true;
+      req.sqsBody = body;
+      next();
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= SQS_BODY_LIMIT) chunks.push(chunk);
+      // Answer at once rather than read an oversized body to its end; Node drops the rest with the connection.
+      else finish(null);
     });
-    req.on('end', () => {
-      req.sqsBody = size <= SQS_BODY_LIMIT ? Buffer.concat(chunks) : null;
-      next();
+    req.on('end', () => finish(Buffer.concat(chunks)));
+    req.on('error', (error) => {
+      if (!done) {
+        done = true;
+        next(error);
+      }
     });
-    req.on('error', (error) => next(error));
   }
 }
