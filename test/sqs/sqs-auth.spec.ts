@@ -1,6 +1,7 @@
-import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ListQueuesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SQS_CREDENTIALS, type SqsCredentials } from '../../apps/server/src/sqs/sqs-credentials';
 import { request, startTestServer, type TestServer } from '../server/test-server';
 import { openTestPostbox } from '../setup/test-database';
 import { ACCOUNT, SQS_SECRET, type SqsTestServer, startSqsTestServer } from './sqs-test-server';
@@ -100,6 +101,37 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
     expect(received.body.Messages).toEqual([
       expect.objectContaining({ Body: 'hi there', MessageAttributes: { k: { DataType: 'String', StringValue: 'v' } } }),
     ]);
+  });
+
+  it("applies the key's scopes: actions on queues it does not cover are AccessDenied, lists show only its queues", async () => {
+    const sqs = t.sqs();
+    await sqs.send(new CreateQueueCommand({ QueueName: 'scoped-orders' }));
+    await sqs.send(new CreateQueueCommand({ QueueName: 'scoped-billing' }));
+    // A key limited to scoped-orders* (what a scoped DB key will look like through SqsCredentials).
+    const credentials = t.server.app.get<SqsCredentials>(SQS_CREDENTIALS);
+    const lookup = vi.spyOn(credentials, 'lookup').mockResolvedValue({
+      secret: SQS_SECRET,
+      allows: (_action, queue) => queue === null || queue.startsWith('scoped-orders'),
+    });
+    try {
+      const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'scoped' }));
+      expect(listed.QueueUrls).toEqual([`${t.server.url}/${ACCOUNT}/scoped-orders`]);
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-orders`, MessageBody: 'ok' }),
+      );
+      const denied = await sqs
+        .send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-billing`, MessageBody: 'no' }))
+        .catch((e: Error) => e);
+      expect((denied as Error).name).toBe('AccessDenied');
+      expect(lookup).toHaveBeenCalledWith('postbox');
+    } finally {
+      lookup.mockRestore();
+      sqs.destroy();
+    }
+    const { rows } = await t.client.query(
+      "select queue, body from postbox.messages where queue like 'scoped-%' order by queue",
+    );
+    expect(rows).toEqual([{ queue: 'scoped-orders', body: 'ok' }]);
   });
 
   it('refuses a body over 3 MiB without reading it all', async () => {
