@@ -10,7 +10,6 @@ import {
 } from '../../../../libs/core/src/index';
 import { isDatabaseUnavailable } from '../errors/database-unavailable';
 import type { HttpResponse } from '../http-types';
-import { LongPolls } from '../messages/long-polls';
 import { POSTBOX } from '../postbox.provider';
 import { parseQueryRequest, queryErrorResponse, queryResponse } from './query-protocol';
 import { SQS_ACTIONS } from './sqs-actions';
@@ -18,6 +17,7 @@ import { queueNameFromUrl, type SqsContext } from './sqs-context';
 import { SQS_CREDENTIALS, type SqsCredentials } from './sqs-credentials';
 import { SqsError, sqsErrors } from './sqs-error';
 import type { SqsInput } from './sqs-input';
+import { SqsLongPolls } from './sqs-long-polls';
 import { SQS_OPTIONS, type SqsOptions } from './sqs-options';
 import { SqsQueueSettings } from './sqs-queue-settings';
 import { type SqsRequest, sqsProtocolOf } from './sqs-raw-body.middleware';
@@ -42,7 +42,7 @@ export class SqsController {
     @Inject(SQS_OPTIONS) private readonly options: SqsOptions,
     @Inject(SQS_CREDENTIALS) private readonly credentials: SqsCredentials,
     private readonly settings: SqsQueueSettings,
-    private readonly longPolls: LongPolls,
+    private readonly longPolls: SqsLongPolls,
   ) {}
 
   @Post()

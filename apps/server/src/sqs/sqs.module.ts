@@ -1,7 +1,7 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
-import { LongPolls } from '../messages/long-polls';
 import { SqsController } from './sqs.controller';
 import { BootstrapKeyCredentials, SQS_CREDENTIALS } from './sqs-credentials';
+import { SqsLongPolls } from './sqs-long-polls';
 import { loadSqsOptions, SQS_OPTIONS } from './sqs-options';
 import { SqsQueueSettings } from './sqs-queue-settings';
 import { SqsRawBodyMiddleware } from './sqs-raw-body.middleware';
@@ -14,7 +14,7 @@ import { SqsRawBodyMiddleware } from './sqs-raw-body.middleware';
 @Module({
   controllers: [SqsController],
   providers: [
-    LongPolls,
+    SqsLongPolls,
     SqsQueueSettings,
     { provide: SQS_OPTIONS, useFactory: () => loadSqsOptions() },
     { provide: SQS_CREDENTIALS, useClass: BootstrapKeyCredentials },
