@@ -166,6 +166,12 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
     });
     expect(otherAccount.status).toBe(404);
     expect(otherAccount.body).toMatchObject({ statusCode: 404 });
+    const malformed = await request(open.url, 'POST', `/${ACCOUNT}/%E0%A4%A`, {
+      raw: 'Action=SendMessage&MessageBody=x',
+      headers: { 'content-type': FORM },
+    });
+    // Express refuses a malformed percent-encoding in the path before any route: a 400, never a 5xx.
+    expect(malformed.status).toBe(400);
     // Two-segment REST routes are not shadowed by the queue-URL route.
     const rest = await request(open.url, 'POST', '/v1/queues', { body: { name: 'rest-made' } });
     expect(rest.status).toBe(201);

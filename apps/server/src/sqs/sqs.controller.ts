@@ -59,7 +59,13 @@ export class SqsController {
     if (account !== this.options.accountId || !queue || sqsProtocolOf(req.headers['content-type']) === null) {
       throw new NotFoundException(`Cannot POST ${req.path}`);
     }
-    await this.serve(req, res, decodeURIComponent(queue));
+    let name: string;
+    try {
+      name = decodeURIComponent(queue);
+    } catch {
+      throw new NotFoundException(`Cannot POST ${req.path}`);
+    }
+    await this.serve(req, res, name);
   }
 
   private async serve(req: SqsRequest, res: HttpResponse, pathQueue: string | null): Promise<void> {
