@@ -14,6 +14,7 @@ import { latency } from './workloads/latency';
 import { rabbitmqRelay } from './workloads/rabbitmq-relay';
 import { restWorkloads } from './workloads/rest';
 import { singleSends } from './workloads/single-sends';
+import { sqsEndpointWorkloads } from './workloads/sqs-endpoint';
 import { steadyState } from './workloads/steady-state';
 
 /**
@@ -21,7 +22,7 @@ import { steadyState } from './workloads/steady-state';
  * Postgres, in one run; prints a table of ratios against the best peer and
  * writes bench/results/<time>.json. `--quick` shrinks every workload (under
  * two minutes, for CI to keep the script alive; its numbers are noisy).
- * `--only=enqueue,single,latency,rest,steady,backlog,relay` and
+ * `--only=enqueue,single,latency,rest,sqs,steady,backlog,relay` and
  * `--peers=postbox,pg-boss,…` narrow a run while tuning.
  */
 const args = process.argv.slice(2);
@@ -46,6 +47,7 @@ const SIZES = quick
       single: { total: 800, producers: 8, concurrency: 10 },
       latency: { count: 300, intervalMs: 5, concurrency: 10 },
       rest: { seconds: 3, connections: 16 },
+      sqs: { seconds: 3, concurrency: 8 },
       steady: { backlog: 10_000, seconds: 21, windowSeconds: 7, calibrationSeconds: 6 },
       backlog: { sizes: [10_000, 100_000], claims: 200 },
       relay: { backlog: 5_000 },
@@ -55,6 +57,7 @@ const SIZES = quick
       single: { total: 3_000, producers: 8, concurrency: 10 },
       latency: { count: 2_000, intervalMs: 5, concurrency: 10 },
       rest: { seconds: 10, connections: 32 },
+      sqs: { seconds: 10, concurrency: 8 },
       steady: { backlog: 100_000, seconds: 180, windowSeconds: 60, calibrationSeconds: 20 },
       backlog: { sizes: [10_000, 1_000_000], claims: 500 },
       relay: { backlog: 20_000 },
@@ -191,6 +194,19 @@ async function main(): Promise<void> {
           measured: library ? `${format((100 * r.singlePostPerSecond) / library)}%` : '—',
           met: library ? r.singlePostPerSecond >= 0.5 * library : null,
         });
+      }
+    }
+
+    if (runs('sqs')) {
+      log('SQS endpoint vs REST: postbox service');
+      const r = await sqsEndpointWorkloads(database.url, SIZES.sqs, log);
+      raw.sqs = r;
+      if ('skipped' in r) notes.push(`SQS endpoint skipped: ${r.skipped}`);
+      else {
+        row('SQS SendMessageBatch (10 per request)', 'msg/s', true).values.postbox = r.sqsSendPerSecond;
+        row('REST batch POST (10 per request)', 'msg/s', true).values.postbox = r.restSendPerSecond;
+        row('SQS ReceiveMessage + DeleteMessageBatch (10)', 'msg/s', true).values.postbox = r.sqsReceiveDeletePerSecond;
+        row('REST receive + ack (10)', 'msg/s', true).values.postbox = r.restReceiveAckPerSecond;
       }
     }
 

@@ -6,6 +6,7 @@ import { RelaysModule } from './relay/relays.module';
 import { ServerCoreModule } from './server-core.module';
 import type { ServerOptions } from './server-options';
 import { ServiceModule } from './service/service.module';
+import { SqsModule } from './sqs/sqs.module';
 import { TopicsModule } from './topics/topics.module';
 import { TransactionsModule } from './transactions/transactions.module';
 
@@ -14,7 +15,8 @@ import { TransactionsModule } from './transactions/transactions.module';
  * Postbox with `@Inject(POSTBOX)` (postbox.provider.ts).
  */
 @Module({
-  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule, RelaysModule],
+  // SqsModule last: its POST /:account/:queue route must not hide the API's own two-segment routes.
+  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule, RelaysModule, SqsModule],
 })
 export class AppModule {
   static forRoot(postbox: Postbox, options: ServerOptions): DynamicModule {

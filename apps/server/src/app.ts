@@ -4,10 +4,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import pino from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
+import type { HttpRequest, HttpResponse, NextFunction } from './http-types';
 import type { Postbox } from './postbox.provider';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options';
 import { PinoNestLogger } from './service/pino-nest-logger';
 import { ServiceMetrics } from './service/service-metrics';
+import { isSqsRequest } from './sqs/sqs-raw-body.middleware';
 import { jsonBodyParser, MAX_JSON_DEPTH } from './validation/json-body-parser';
 
 /**
@@ -46,7 +48,11 @@ export async function createApp(
   // No enableShutdownHooks(): main.ts handles the signals, because it must also stop Postgres after the app.
   app.use(app.get(ServiceMetrics).middleware);
   // JSON only, strictly: see json-body-parser.ts (415 for other types, depth and NUL checks before parsing).
-  app.use(jsonBodyParser({ limit: options.bodyLimit, maxDepth: MAX_JSON_DEPTH }));
+  // SQS requests (form or AWS JSON) are read raw by the SQS endpoint: their signature covers the bytes.
+  const readJson = jsonBodyParser({ limit: options.bodyLimit, maxDepth: MAX_JSON_DEPTH });
+  app.use((req: HttpRequest, res: HttpResponse, next: NextFunction) =>
+    isSqsRequest(req) ? next() : readJson(req, res, next),
+  );
 
   const document = new DocumentBuilder()
     .setTitle('Postbox')

@@ -1,0 +1,181 @@
+import { CreateQueueCommand, ListQueuesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SQS_CREDENTIALS, type SqsCredentials } from '../../apps/server/src/sqs/sqs-credentials';
+import { request, startTestServer, type TestServer } from '../server/test-server';
+import { openTestPostbox } from '../setup/test-database';
+import { ACCOUNT, SQS_SECRET, type SqsTestServer, startSqsTestServer } from './sqs-test-server';
+
+const JSON_10 = 'application/x-amz-json-1.0';
+const FORM = 'application/x-www-form-urlencoded';
+
+describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
+  let t: SqsTestServer;
+  let open: TestServer;
+  let openClient: pg.Client;
+  beforeAll(async () => {
+    t = await startSqsTestServer();
+    // The same service without any key: dev mode, as the REST API without POSTBOX_API_KEY.
+    const dev = await openTestPostbox();
+    openClient = dev.client;
+    open = await startTestServer(dev.postbox);
+  });
+  afterAll(async () => {
+    await t?.server.close();
+    await open?.close();
+  });
+
+  it('refuses unsigned requests when a key is configured, in each protocol’s error shape', async () => {
+    const json = await request(t.server.url, 'POST', '/', {
+      raw: '{}',
+      headers: { 'content-type': JSON_10, 'x-amz-target': 'AmazonSQS.ListQueues' },
+    });
+    expect(json.status).toBe(403);
+    expect(json.body).toEqual({
+      __type: 'com.amazonaws.sqs#MissingAuthenticationToken',
+      message: 'Request is missing Authentication Token',
+    });
+    expect(json.headers.get('x-amzn-query-error')).toBe('MissingAuthenticationToken;Sender');
+
+    const query = await request(t.server.url, 'POST', '/', {
+      raw: 'Action=ListQueues&Version=2012-11-05',
+      headers: { 'content-type': FORM },
+    });
+    expect(query.status).toBe(403);
+    expect(query.headers.get('content-type')).toMatch(/^text\/xml/);
+    expect(query.text).toContain('<Code>MissingAuthenticationToken</Code>');
+    expect(query.text).toContain('<Type>Sender</Type>');
+  });
+
+  it('refuses a signature made more than 5 minutes off the server clock', async () => {
+    const skewed = new SQSClient({
+      endpoint: t.server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'postbox', secretAccessKey: SQS_SECRET },
+      maxAttempts: 1,
+      systemClockOffset: -6 * 60 * 1000,
+    });
+    const error = await skewed.send(new ListQueuesCommand({})).catch((e: Error) => e);
+    skewed.destroy();
+    expect((error as Error).name).toBe('SignatureDoesNotMatch');
+    expect((error as Error).message).toMatch(/^Signature expired/);
+  });
+
+  it('refuses a signed request whose body was changed after signing', async () => {
+    const client = t.sqs();
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        // Same length (content-length stays right), different bytes.
+        const req = args.request as { body: string | Uint8Array };
+        const text = typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
+        req.body = text.replace('"orders"', '"orderz"');
+        return next(args);
+      },
+      { step: 'deserialize' },
+    );
+    const error = await client.send(new ListQueuesCommand({ QueueNamePrefix: 'orders' })).catch((e: Error) => e);
+    client.destroy();
+    expect((error as Error).name).toBe('SignatureDoesNotMatch');
+  });
+
+  it('dev mode: no key configured, unsigned requests are served; the queue URL path is served too', async () => {
+    const created = await request(open.url, 'POST', '/', {
+      raw: 'Action=CreateQueue&QueueName=dev&Attribute.1.Name=VisibilityTimeout&Attribute.1.Value=12',
+      headers: { 'content-type': FORM },
+    });
+    expect(created.status).toBe(200);
+    expect(created.text).toContain(`<QueueUrl>${open.url}/${ACCOUNT}/dev</QueueUrl>`);
+    // Older SDKs POST to the queue URL itself, without QueueUrl in the form.
+    const sent = await request(open.url, 'POST', `/${ACCOUNT}/dev`, {
+      raw: 'Action=SendMessage&MessageBody=hi%20there&MessageAttribute.1.Name=k&MessageAttribute.1.Value.DataType=String&MessageAttribute.1.Value.StringValue=v',
+      headers: { 'content-type': FORM },
+    });
+    expect(sent.status).toBe(200);
+    expect(sent.text).toMatch(/<SendMessageResponse[^>]*><SendMessageResult><MessageId>\d+<\/MessageId>/);
+    const received = await request(open.url, 'POST', '/', {
+      raw: JSON.stringify({ QueueUrl: `${open.url}/${ACCOUNT}/dev`, MessageAttributeNames: ['k'] }),
+      headers: { 'content-type': JSON_10, 'x-amz-target': 'AmazonSQS.ReceiveMessage' },
+    });
+    expect(received.status).toBe(200);
+    expect(received.headers.get('content-type')).toBe(JSON_10);
+    expect(received.body.Messages).toEqual([
+      expect.objectContaining({ Body: 'hi there', MessageAttributes: { k: { DataType: 'String', StringValue: 'v' } } }),
+    ]);
+  });
+
+  it("applies the key's scopes: actions on queues it does not cover are AccessDenied, lists show only its queues", async () => {
+    const sqs = t.sqs();
+    await sqs.send(new CreateQueueCommand({ QueueName: 'scoped-orders' }));
+    await sqs.send(new CreateQueueCommand({ QueueName: 'scoped-billing' }));
+    // A key limited to scoped-orders* (what a scoped DB key will look like through SqsCredentials).
+    const credentials = t.server.app.get<SqsCredentials>(SQS_CREDENTIALS);
+    const lookup = vi.spyOn(credentials, 'lookup').mockResolvedValue({
+      secret: SQS_SECRET,
+      allows: (_action, queue) => queue === null || queue.startsWith('scoped-orders'),
+    });
+    try {
+      const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'scoped' }));
+      expect(listed.QueueUrls).toEqual([`${t.server.url}/${ACCOUNT}/scoped-orders`]);
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-orders`, MessageBody: 'ok' }),
+      );
+      const denied = await sqs
+        .send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-billing`, MessageBody: 'no' }))
+        .catch((e: Error) => e);
+      expect((denied as Error).name).toBe('AccessDenied');
+      expect(lookup).toHaveBeenCalledWith('postbox');
+    } finally {
+      lookup.mockRestore();
+      sqs.destroy();
+    }
+    const { rows } = await t.client.query(
+      "select queue, body from postbox.messages where queue like 'scoped-%' order by queue",
+    );
+    expect(rows).toEqual([{ queue: 'scoped-orders', body: 'ok' }]);
+  });
+
+  it('refuses a body over 3 MiB without reading it all', async () => {
+    const { rows: before } = await openClient.query('select count(*)::int as n from postbox.messages');
+    const answer = await request(open.url, 'POST', '/', {
+      raw: `Action=SendMessage&QueueUrl=dev&MessageBody=${'x'.repeat(3 * 1024 * 1024 + 10)}`,
+      headers: { 'content-type': FORM },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain('<Code>AWS.SimpleQueueService.BatchRequestTooLong</Code>');
+    const { rows: after } = await openClient.query('select count(*)::int as n from postbox.messages');
+    expect(after).toEqual(before);
+  });
+
+  it('unknown actions, other accounts and the REST routes keep their own answers', async () => {
+    const unknown = await request(open.url, 'POST', '/', {
+      raw: '{}',
+      headers: { 'content-type': JSON_10, 'x-amz-target': 'AmazonSQS.TagQueue' },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.__type).toBe('com.amazonaws.sqs#InvalidAction');
+    const badJson = await request(open.url, 'POST', '/', {
+      raw: '{not json',
+      headers: { 'content-type': JSON_10, 'x-amz-target': 'AmazonSQS.ListQueues' },
+    });
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.__type).toBe('com.amazonaws.sqs#SerializationException');
+    // POST /<other account>/<queue> is not a queue URL of this endpoint: the API's 404.
+    const otherAccount = await request(open.url, 'POST', '/123456789012/dev', {
+      raw: 'Action=SendMessage&MessageBody=x',
+      headers: { 'content-type': FORM },
+    });
+    expect(otherAccount.status).toBe(404);
+    expect(otherAccount.body).toMatchObject({ statusCode: 404 });
+    const malformed = await request(open.url, 'POST', `/${ACCOUNT}/%E0%A4%A`, {
+      raw: 'Action=SendMessage&MessageBody=x',
+      headers: { 'content-type': FORM },
+    });
+    // Express refuses a malformed percent-encoding in the path before any route: a 400, never a 5xx.
+    expect(malformed.status).toBe(400);
+    // Two-segment REST routes are not shadowed by the queue-URL route.
+    const rest = await request(open.url, 'POST', '/v1/queues', { body: { name: 'rest-made' } });
+    expect(rest.status).toBe(201);
+    const { rows } = await openClient.query("select name from postbox.queues where name = 'rest-made'");
+    expect(rows).toEqual([{ name: 'rest-made' }]);
+  });
+});
