@@ -147,8 +147,9 @@ describe('REST service routes', () => {
       expect(header.status).toBe(201);
     });
 
-    it('keeps /health, /metrics, /docs-json and the dashboard open', async () => {
-      for (const path of ['/health', '/metrics', '/docs-json', '/']) {
+    it('keeps /health, /docs-json and the dashboard open; /metrics needs a key (issue 10)', async () => {
+      expect((await secured.request('GET', '/metrics')).status).toBe(401);
+      for (const path of ['/health', '/docs-json', '/']) {
         expect([path, (await secured.request('GET', path)).status]).toEqual([path, 200]);
       }
     });

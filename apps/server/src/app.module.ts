@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { KeysModule } from './keys/keys.module';
 import { MessagesModule } from './messages/messages.module';
 import type { Postbox } from './postbox.provider';
 import { QueuesModule } from './queues/queues.module';
@@ -13,7 +14,7 @@ import { TransactionsModule } from './transactions/transactions.module';
  * Postbox with `@Inject(POSTBOX)` (postbox.provider.ts).
  */
 @Module({
-  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule],
+  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule, KeysModule],
 })
 export class AppModule {
   static forRoot(postbox: Postbox, options: ServerOptions): DynamicModule {
