@@ -176,7 +176,7 @@ describe('REST service routes', () => {
       // Nothing listens on a port we just found free: every connection is refused.
       const port = await freePort();
       down = await Postbox.create({ connectionString: `postgres://postgres@127.0.0.1:${port}/postbox` });
-      downServer = await startTestServer(down, { healthTimeoutMs: 5_000 });
+      downServer = await startTestServer(down, { healthTimeoutMs: 5_000, metricsKey: 'scrape' });
     });
     afterAll(async () => {
       await downServer.close();
@@ -206,12 +206,12 @@ describe('REST service routes', () => {
         const res = await downServer.request(method, path, { body });
         expect([method, path, res.status, res.body]).toEqual([method, path, 503, expected]);
       }
-      // Validation still comes first: a bad body is a 400 even with the database down.
-      expect((await downServer.request('POST', '/v1/queues', { body: { name: '' } })).status).toBe(400);
+      // Auth comes first and needs the database to know whether any key exists (dev mode): it fails closed.
+      expect((await downServer.request('POST', '/v1/queues', { body: { name: '' } })).status).toBe(503);
     });
 
-    it('/metrics still answers, reporting the database down', async () => {
-      const res = await downServer.request('GET', '/metrics');
+    it('/metrics still answers with POSTBOX_METRICS_KEY (no database needed), reporting the database down', async () => {
+      const res = await downServer.request('GET', '/metrics', { headers: { 'x-api-key': 'scrape' } });
       expect(res.status).toBe(200);
       expect(res.text.split('\n')).toContain('postbox_database_up 0');
     });

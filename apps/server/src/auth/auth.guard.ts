@@ -7,10 +7,11 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { anyKeyExists, nameMatches, scopesCover, verifyKey } from '../../../../libs/core/src/index';
+import { nameMatches, scopesCover, verifyKey } from '../../../../libs/core/src/index';
 import { POSTBOX, type Postbox, SERVER_OPTIONS } from '../postbox.provider';
 import type { ServerOptions } from '../server-options';
 import { ACCEPTS_METRICS_KEY } from './accepts-metrics-key.decorator';
+import { AuthMode } from './auth-mode';
 import { presentedKey, sameSecret } from './credentials';
 import type { AuthRequest, KeyPrincipal } from './key-principal';
 import { PUBLIC_ROUTE } from './public.decorator';
@@ -18,14 +19,6 @@ import { REQUIRED_SCOPE, type ScopeRequirement } from './requires-scope.decorato
 
 /** A handler without @RequiresScope or @Public: admin only. */
 const UNDECLARED: ScopeRequirement = { anyOf: ['admin'], names: () => 'all' };
-
-/**
- * Once keys are seen in the database, anonymous requests are refused for
- * this long without asking again. Only "keys exist" is remembered (it fails
- * closed); "no keys" is asked on every anonymous request, so the first key
- * created closes every instance at once.
- */
-const KEYS_EXIST_MEMORY_MS = 5_000;
 
 const MISSING = 'missing API key: send Authorization: Bearer <key> or x-api-key: <key>';
 const WRONG = 'wrong API key in Authorization or x-api-key';
@@ -38,14 +31,13 @@ const WRONG = 'wrong API key in Authorization or x-api-key';
  * Keys: POSTBOX_API_KEY (env, the bootstrap admin key), POSTBOX_METRICS_KEY
  * (env, /metrics only), and the stored keys (`pbk_…`, POST /v1/keys). With
  * none of them configured the service runs open (dev mode) — the first key
- * created closes it.
+ * created closes it (auth-mode.ts).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private keysSeenAt = Number.NEGATIVE_INFINITY;
-
   constructor(
     private readonly reflector: Reflector,
+    private readonly authMode: AuthMode,
     @Inject(POSTBOX) private readonly postbox: Postbox,
     @Inject(SERVER_OPTIONS) private readonly options: ServerOptions,
   ) {}
@@ -60,7 +52,7 @@ export class AuthGuard implements CanActivate {
 
     const principal = given === undefined ? null : await this.principalFor(given, acceptsMetricsKey);
     if (principal === null) {
-      const closed = (acceptsMetricsKey && this.options.metricsKey !== null) || (await this.authOn());
+      const closed = (acceptsMetricsKey && this.options.metricsKey !== null) || (await this.authMode.on());
       if (closed) throw new UnauthorizedException(given === undefined ? MISSING : WRONG);
       req.postboxKey = null; // dev mode: no key configured anywhere
       return true;
@@ -98,15 +90,7 @@ export class AuthGuard implements CanActivate {
       return { name: 'POSTBOX_METRICS_KEY', scopes: ['read'], names: null };
     }
     const stored = await verifyKey(this.postbox.db, given, { schema: this.postbox.schema });
-    if (stored) this.keysSeenAt = Date.now();
+    if (stored) this.authMode.keysSeen();
     return stored && { name: stored.name, scopes: stored.scopes, names: stored.names };
-  }
-
-  private async authOn(): Promise<boolean> {
-    if (this.options.apiKey !== null) return true;
-    if (Date.now() - this.keysSeenAt < KEYS_EXIST_MEMORY_MS) return true;
-    if (!(await anyKeyExists(this.postbox.db, { schema: this.postbox.schema }))) return false;
-    this.keysSeenAt = Date.now();
-    return true;
   }
 }

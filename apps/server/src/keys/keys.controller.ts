@@ -9,6 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { createKey, listKeys, NotFoundError, revokeKey } from '../../../../libs/core/src/index';
+import { AuthMode } from '../auth/auth-mode';
 import { everyName } from '../auth/name-sources';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import { POSTBOX, type Postbox } from '../postbox.provider';
@@ -21,13 +22,18 @@ import { CreatedKeyView, CreateKeyDto, KeyParams, KeyView } from './dto/create-k
 @RequiresScope('admin', everyName)
 @Controller('v1/keys')
 export class KeysController {
-  constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {}
+  constructor(
+    @Inject(POSTBOX) private readonly postbox: Postbox,
+    private readonly authMode: AuthMode,
+  ) {}
 
   @Post()
   @ApiCreatedResponse({ type: CreatedKeyView })
   @ApiConflictResponse({ description: 'A key with this name exists' })
-  create(@Body() dto: CreateKeyDto): Promise<CreatedKeyView> {
-    return createKey(this.postbox.db, dto, { schema: this.postbox.schema });
+  async create(@Body() dto: CreateKeyDto): Promise<CreatedKeyView> {
+    const created = await createKey(this.postbox.db, dto, { schema: this.postbox.schema });
+    this.authMode.keysSeen(); // the first key closes this instance at once (others within 1 s: auth-mode.ts)
+    return created;
   }
 
   @Get()
