@@ -185,6 +185,33 @@ describe('scoped API keys (API.md "API keys")', () => {
     expect((await a.request('GET', '/v1/keys', as(consumer))).status).toBe(403);
   });
 
+  it('a subscription is checked on its topic and on the queue it feeds', async () => {
+    const root = keys.root as string;
+    const ordersAdmin = keys['orders-admin'] as string;
+    expect((await a.request('POST', '/v1/topics', as(root, { body: { name: 'orders' } }))).status).toBe(201);
+    const elsewhere = await a.request(
+      'POST',
+      '/v1/topics/orders/subscriptions',
+      as(ordersAdmin, { body: { group: 'g', queue: 'billing' } }),
+    );
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body.message).toMatch(/does not cover "orders"/); // the topic itself is outside orders.*
+    const own = await a.request('POST', '/v1/topics/orders/subscriptions', as(root, { body: { group: 'billing' } }));
+    expect(own.status).toBe(201);
+    expect(own.body.queue).toBe('orders.billing');
+    const topicAdmin = await createKey('topic-admin', ['admin'], 'orders*');
+    const outside = await a.request(
+      'POST',
+      '/v1/topics/orders/subscriptions',
+      as(topicAdmin, { body: { group: 'audit', queue: 'billing' } }),
+    );
+    expect(outside.status).toBe(403);
+    expect(outside.body.message).toMatch(/does not cover "billing"/);
+    expect(
+      (await client.query("select count(*)::int as n from postbox.subscriptions where topic = 'orders'")).rows[0].n,
+    ).toBe(1);
+  });
+
   it('half messages: the target queue or topic is checked at prepare and at commit', async () => {
     const root = keys.root as string;
     const producer = keys['orders-producer'] as string;
@@ -215,15 +242,22 @@ describe('scoped API keys (API.md "API keys")', () => {
     const reader = await createKey('orders-reader', ['read'], 'orders.*');
     const queues = await a.request('GET', '/v1/queues', as(reader));
     expect(queues.status).toBe(200);
-    expect(queues.body.map((q: { name: string }) => q.name).sort()).toEqual(['orders.eu', 'orders.new', 'orders.us']);
+    expect(queues.body.map((q: { name: string }) => q.name).sort()).toEqual([
+      'orders.billing',
+      'orders.eu',
+      'orders.new',
+      'orders.us',
+    ]);
     const allQueues = await a.request('GET', '/v1/queues', as(root));
     expect(allQueues.body.map((q: { name: string }) => q.name).sort()).toEqual([
       'billing',
+      'orders.billing',
       'orders.eu',
       'orders.new',
       'orders.us',
     ]);
     const topics = await a.request('GET', '/v1/topics', as(reader));
+    // Topic `orders` is not covered by `orders.*` (its group queue orders.billing is).
     expect(topics.body.map((t: { name: string }) => t.name)).toEqual(['orders.events']);
     expect((await a.request('GET', '/v1/queues/orders.eu', as(reader))).status).toBe(200);
     const stats = await a.request('GET', '/v1/queues/billing', as(reader));
@@ -234,12 +268,13 @@ describe('scoped API keys (API.md "API keys")', () => {
     const metrics = await a.request('GET', '/metrics', as(reader));
     expect(metrics.status).toBe(200);
     const seriesQueues = (text: string) => [...new Set([...text.matchAll(/queue="([^"]*)"/g)].map((m) => m[1]))].sort();
-    expect(seriesQueues(metrics.text)).toEqual(['orders.eu', 'orders.new', 'orders.us']);
+    expect(seriesQueues(metrics.text)).toEqual(['orders.billing', 'orders.eu', 'orders.new', 'orders.us']);
     expect(metrics.text).toMatch(/^postbox_http_requests_total\{/m); // the service's own series stay
     const full = await a.request('GET', '/metrics', as(root));
-    expect(seriesQueues(full.text)).toEqual(['billing', 'orders.eu', 'orders.new', 'orders.us']);
+    expect(seriesQueues(full.text)).toEqual(['billing', 'orders.billing', 'orders.eu', 'orders.new', 'orders.us']);
     expect(seriesQueues((await metricsOnly.request('GET', '/metrics', as('scrape-me'))).text)).toEqual([
       'billing',
+      'orders.billing',
       'orders.eu',
       'orders.new',
       'orders.us',

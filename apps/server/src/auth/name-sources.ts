@@ -33,6 +33,18 @@ export const routeParamNames: NameSource = (req) => namesIn([req.params.queue, r
 /** POST /v1/queues, POST /v1/topics: the `name` being created. */
 export const bodyNameField: NameSource = (req) => namesIn([bodyField(req, 'name')]);
 
+/**
+ * POST /v1/topics/:topic/subscriptions: the topic, and the queue the group
+ * will consume from (`queue` when given, else `<topic>.<group>`), so a
+ * limited key cannot point a subscription at a queue outside its glob.
+ */
+export const subscriptionTarget: NameSource = (req) => {
+  const { topic } = req.params;
+  const group = bodyField(req, 'group');
+  const queue = bodyField(req, 'queue') ?? (typeof group === 'string' ? `${topic}.${group}` : group);
+  return namesIn([topic, queue]);
+};
+
 /** POST /v1/transactions: the `queue` or `topic` the half message is for. */
 export const preparedTarget: NameSource = (req) => namesIn([bodyField(req, 'queue'), bodyField(req, 'topic')]);
 

@@ -10,7 +10,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { SubscriptionNotFoundError, TopicNotFoundError } from '../../../../libs/core/src/topics/topic-settings';
-import { bodyNameField } from '../auth/name-sources';
+import { bodyNameField, subscriptionTarget } from '../auth/name-sources';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import { ShowsOnlyKeyNames } from '../auth/visible-names.interceptor';
 import type { HttpResponse } from '../http-types';
@@ -69,7 +69,7 @@ export class TopicsController {
   @ApiOkResponse({ type: SubscribeResultView, description: 'Already subscribed with the same settings' })
   @ApiConflictResponse({ description: 'The group or its queue exists with other settings' })
   @ApiNotFoundResponse({ description: 'Unknown topic' })
-  @RequiresScope('admin')
+  @RequiresScope('admin', subscriptionTarget)
   async subscribe(
     @Param() { topic }: TopicParams,
     @Body() dto: SubscribeDto,
