@@ -35,8 +35,6 @@ export function scopesCover(held: readonly KeyScope[], anyOf: readonly KeyScope[
   return held.includes('admin') || anyOf.some((scope) => held.includes(scope));
 }
 
-const compiled = new Map<string, RegExp>();
-
 /**
  * The `names` rule, in one place. A glob of exactly `*` (or no glob: null)
  * matches every name. Otherwise `*` matches any run of characters within one
@@ -48,16 +46,10 @@ const compiled = new Map<string, RegExp>();
  */
 export function nameMatches(glob: string | null, name: string): boolean {
   if (glob === null || glob === '*') return true;
-  let pattern = compiled.get(glob);
-  if (!pattern) {
-    const source = glob
-      .split('*')
-      .map((part) => part.replace(/[.-]/g, '\\$&'))
-      .join('[^.]*');
-    pattern = new RegExp(`^${source}$`);
-    // The globs are the keys' own (a handful); the bound only stops a slow leak.
-    if (compiled.size > 1_000) compiled.clear();
-    compiled.set(glob, pattern);
-  }
-  return pattern.test(name);
+  // Compiled per call (about a microsecond): no module-level cache to keep.
+  const source = glob
+    .split('*')
+    .map((part) => part.replace(/[.-]/g, '\\$&'))
+    .join('[^.]*');
+  return new RegExp(`^${source}$`).test(name);
 }
