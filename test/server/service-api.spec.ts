@@ -126,8 +126,9 @@ describe('REST service routes', () => {
       expect(header.status).toBe(201);
     });
 
-    it('keeps /health, /metrics, /docs-json and the dashboard open', async () => {
-      for (const path of ['/health', '/metrics', '/docs-json', '/']) {
+    it('keeps /health, /docs-json and the dashboard open; /metrics needs a key (issue 10)', async () => {
+      expect((await secured.request('GET', '/metrics')).status).toBe(401);
+      for (const path of ['/health', '/docs-json', '/']) {
         expect([path, (await secured.request('GET', path)).status]).toEqual([path, 200]);
       }
     });
@@ -154,7 +155,7 @@ describe('REST service routes', () => {
       // Nothing listens on a port we just found free: every connection is refused.
       const port = await freePort();
       down = await Postbox.create({ connectionString: `postgres://postgres@127.0.0.1:${port}/postbox` });
-      downServer = await startTestServer(down, { healthTimeoutMs: 5_000 });
+      downServer = await startTestServer(down, { healthTimeoutMs: 5_000, metricsKey: 'scrape' });
     });
     afterAll(async () => {
       await downServer.close();
@@ -184,12 +185,12 @@ describe('REST service routes', () => {
         const res = await downServer.request(method, path, { body });
         expect([method, path, res.status, res.body]).toEqual([method, path, 503, expected]);
       }
-      // Validation still comes first: a bad body is a 400 even with the database down.
-      expect((await downServer.request('POST', '/v1/queues', { body: { name: '' } })).status).toBe(400);
+      // Auth comes first and needs the database to know whether any key exists (dev mode): it fails closed.
+      expect((await downServer.request('POST', '/v1/queues', { body: { name: '' } })).status).toBe(503);
     });
 
-    it('/metrics still answers, reporting the database down', async () => {
-      const res = await downServer.request('GET', '/metrics');
+    it('/metrics still answers with POSTBOX_METRICS_KEY (no database needed), reporting the database down', async () => {
+      const res = await downServer.request('GET', '/metrics', { headers: { 'x-api-key': 'scrape' } });
       expect(res.status).toBe(200);
       expect(res.text.split('\n')).toContain('postbox_database_up 0');
     });

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { KeysModule } from './keys/keys.module';
 import { MessagesModule } from './messages/messages.module';
 import type { Postbox } from './postbox.provider';
 import { QueuesModule } from './queues/queues.module';
@@ -16,7 +17,16 @@ import { TransactionsModule } from './transactions/transactions.module';
  */
 @Module({
   // SqsModule last: its POST /:account/:queue route must not hide the API's own two-segment routes.
-  imports: [QueuesModule, MessagesModule, ServiceModule, TopicsModule, TransactionsModule, RelaysModule, SqsModule],
+  imports: [
+    QueuesModule,
+    MessagesModule,
+    ServiceModule,
+    TopicsModule,
+    TransactionsModule,
+    KeysModule,
+    RelaysModule,
+    SqsModule,
+  ],
 })
 export class AppModule {
   static forRoot(postbox: Postbox, options: ServerOptions): DynamicModule {

@@ -50,6 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     pgPort,
     poolSize: integer(env, 'POSTBOX_POOL_SIZE', 20, 1, 1_000),
     apiKey: text(env, 'POSTBOX_API_KEY'),
+    metricsKey: text(env, 'POSTBOX_METRICS_KEY'),
     bodyLimit: text(env, 'POSTBOX_BODY_LIMIT') ?? DEFAULT_SERVER_OPTIONS.bodyLimit,
     logLevel: text(env, 'LOG_LEVEL') ?? DEFAULT_SERVER_OPTIONS.logLevel,
     dedupSweepIntervalMs: DEFAULT_SERVER_OPTIONS.dedupSweepIntervalMs,

@@ -4,8 +4,15 @@
  * config.ts fills them from env vars for `npm start`.
  */
 export interface ServerOptions {
-  /** When set, every /v1 route needs `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+  /**
+   * The bootstrap admin key (POSTBOX_API_KEY). With it, or with any key stored
+   * through POST /v1/keys, every route but the public ones (auth/public.decorator.ts)
+   * needs `Authorization: Bearer <key>` or `x-api-key: <key>`. With neither,
+   * the service runs open (dev mode).
+   */
   apiKey: string | null;
+  /** POSTBOX_METRICS_KEY: when set, accepted by GET /metrics (only), and /metrics needs a key even in dev mode. */
+  metricsKey: string | null;
   /** Largest accepted JSON body (body-parser syntax: "1mb", "512kb"). */
   bodyLimit: string;
   /** pino level: trace, debug, info, warn, error, fatal, silent. */
@@ -18,6 +25,7 @@ export interface ServerOptions {
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   apiKey: null,
+  metricsKey: null,
   bodyLimit: '1mb',
   logLevel: 'info',
   dedupSweepIntervalMs: 60_000,

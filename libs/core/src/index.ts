@@ -21,6 +21,14 @@ export { DEFAULT_SCHEMA } from './database/tables';
 export { ConflictError, InvalidInputError, NotFoundError, PostboxError, QueueNotFoundError } from './errors';
 // Exactly-once consumers
 export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
+// API keys (scoped, stored hashed): what the service and the SQS endpoint authenticate with
+export { anyKeyExists } from './keys/any-key-exists';
+export type { ApiKeyInfo } from './keys/api-key';
+export { type CreateKeyInput, createKey, KEY_NAME_PATTERN } from './keys/create-key';
+export { KEY_SCOPES, type KeyScope, NAMES_GLOB_PATTERN, nameMatches, scopesCover } from './keys/key-scopes';
+export { listKeys } from './keys/list-keys';
+export { revokeKey } from './keys/revoke-key';
+export { verifyKey } from './keys/verify-key';
 export type { MaintenanceOptions, MaintenancePass } from './maintenance/maintenance';
 export type { AckResult } from './messages/ack';
 export type { ExtendResult } from './messages/extend';

@@ -11,6 +11,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { ReceivedMessage } from 'postbox';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { QueueParams } from '../queues/dto/queue-params.dto';
@@ -57,6 +58,7 @@ export class MessagesController {
   @ApiExtraModels(SendMessageDto, SendBatchDto)
   @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(SendMessageDto) }, { $ref: getSchemaPath(SendBatchDto) }] } })
   @ApiCreatedResponse({ type: SendResultView })
+  @RequiresScope('produce')
   async send(
     @Param() { queue }: QueueParams,
     @Body(SendMessagesPipe) dto: SendMessageDto | SendBatchDto,
@@ -74,6 +76,7 @@ export class MessagesController {
   @Post('receive')
   @HttpCode(200)
   @ApiOkResponse({ type: ReceiveResultView })
+  @RequiresScope('consume')
   async receive(
     @Param() { queue }: QueueParams,
     @Body() dto: ReceiveDto,
@@ -104,6 +107,7 @@ export class MessagesController {
   @Post('ack')
   @HttpCode(200)
   @ApiOkResponse({ type: AckResultView })
+  @RequiresScope('consume')
   async ack(@Param() { queue }: QueueParams, @Body() dto: AckDto): Promise<AckResultView> {
     const result = await this.postbox.ack(queue, dto.receipts);
     if (result.acked === 0) await this.postbox.getQueue(queue);
@@ -113,6 +117,7 @@ export class MessagesController {
   @Post('nack')
   @HttpCode(200)
   @ApiOkResponse({ type: NackResultView })
+  @RequiresScope('consume')
   async nack(@Param() { queue }: QueueParams, @Body() dto: NackDto): Promise<NackResultView> {
     const items = dto.receipts.map((receipt) => ({ receipt, error: dto.error, delayMs: dto.delayMs }));
     const result = await this.postbox.nack(queue, items);
@@ -123,6 +128,7 @@ export class MessagesController {
   @Post('extend')
   @HttpCode(200)
   @ApiOkResponse({ type: ExtendResultView })
+  @RequiresScope('consume')
   async extend(@Param() { queue }: QueueParams, @Body() dto: ExtendDto): Promise<ExtendResultView> {
     const result = await this.postbox.extend(queue, dto.receipts, dto.visibilityTimeoutMs);
     if (result.extended === 0) await this.postbox.getQueue(queue);
@@ -131,6 +137,7 @@ export class MessagesController {
 
   @Get('messages')
   @ApiOkResponse({ type: PeekResultView, description: 'Claims nothing' })
+  @RequiresScope(['consume', 'read'])
   async peek(@Param() { queue }: QueueParams, @Query() query: PeekQuery): Promise<PeekResultView> {
     const messages = await this.postbox.peek(queue, query.state ?? 'ready', query.limit ?? 100);
     if (messages.length === 0) await this.postbox.getQueue(queue);
@@ -146,6 +153,7 @@ export class MessagesController {
   @Post('redrive')
   @HttpCode(200)
   @ApiOkResponse({ type: RedriveResultView })
+  @RequiresScope('admin')
   async redrive(@Param() { queue }: QueueParams, @Body() dto: RedriveDto): Promise<RedriveResultView> {
     const redriven = await this.postbox.redrive(queue, dto.ids);
     if (redriven === 0) await this.postbox.getQueue(queue);

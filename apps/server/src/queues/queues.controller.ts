@@ -9,6 +9,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { QueueNotFoundError } from 'postbox';
+import { bodyNameField } from '../auth/name-sources';
+import { RequiresScope } from '../auth/requires-scope.decorator';
+import { ShowsOnlyKeyNames } from '../auth/visible-names.interceptor';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { CreateQueueDto } from './dto/create-queue.dto';
@@ -26,6 +29,7 @@ export class QueuesController {
   @ApiCreatedResponse({ type: QueueView, description: 'Created' })
   @ApiOkResponse({ type: QueueView, description: 'Already existed with the same settings' })
   @ApiConflictResponse({ description: 'Already exists with other settings' })
+  @RequiresScope('admin', bodyNameField)
   async create(@Body() dto: CreateQueueDto, @Res({ passthrough: true }) res: HttpResponse): Promise<QueueView> {
     const { name, ...options } = dto;
     const { created } = await this.postbox.createQueue(name, options);
@@ -35,6 +39,8 @@ export class QueuesController {
 
   @Get()
   @ApiOkResponse({ type: QueueView, isArray: true })
+  @RequiresScope('read')
+  @ShowsOnlyKeyNames()
   async list(): Promise<QueueView[]> {
     return (await this.postbox.listQueues()).map(toQueueView);
   }
@@ -42,6 +48,7 @@ export class QueuesController {
   @Get(':queue')
   @ApiOkResponse({ type: QueueView })
   @ApiNotFoundResponse()
+  @RequiresScope('read')
   async get(@Param() { queue }: QueueParams): Promise<QueueView> {
     return toQueueView(await this.postbox.getQueueStats(queue));
   }
@@ -49,6 +56,7 @@ export class QueuesController {
   @Delete(':queue')
   @HttpCode(204)
   @ApiNotFoundResponse()
+  @RequiresScope('admin')
   async delete(@Param() { queue }: QueueParams): Promise<void> {
     if (!(await this.postbox.deleteQueue(queue))) throw new QueueNotFoundError(queue);
   }

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ping } from 'postbox';
+import { Public } from '../auth/public.decorator';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox, SERVER_OPTIONS } from '../postbox.provider';
 import type { ServerOptions } from '../server-options';
@@ -13,6 +14,7 @@ export class HealthController {
     @Inject(SERVER_OPTIONS) private readonly options: ServerOptions,
   ) {}
 
+  @Public()
   @Get()
   @ApiOkResponse({ schema: { example: { status: 'ok', db: 'up' } } })
   @ApiServiceUnavailableResponse({ schema: { example: { status: 'error', db: 'down' } } })

@@ -10,6 +10,9 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { SubscriptionNotFoundError, TopicNotFoundError } from 'postbox';
+import { bodyNameField, subscriptionTarget } from '../auth/name-sources';
+import { RequiresScope } from '../auth/requires-scope.decorator';
+import { ShowsOnlyKeyNames } from '../auth/visible-names.interceptor';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { CreateTopicDto } from './dto/create-topic.dto';
@@ -30,6 +33,7 @@ export class TopicsController {
   @ApiCreatedResponse({ type: TopicView, description: 'Created' })
   @ApiOkResponse({ type: TopicView, description: 'Already existed with the same settings' })
   @ApiConflictResponse({ description: 'Already exists with other settings' })
+  @RequiresScope('admin', bodyNameField)
   async create(@Body() dto: CreateTopicDto, @Res({ passthrough: true }) res: HttpResponse): Promise<TopicView> {
     const { created } = await this.postbox.createTopic(dto.name, { retentionMs: dto.retentionMs });
     if (!created) res.status(200);
@@ -38,6 +42,8 @@ export class TopicsController {
 
   @Get()
   @ApiOkResponse({ type: TopicView, isArray: true })
+  @RequiresScope('read')
+  @ShowsOnlyKeyNames()
   async list(): Promise<TopicView[]> {
     return (await this.postbox.listTopics()).map(toTopicView);
   }
@@ -45,6 +51,7 @@ export class TopicsController {
   @Get(':topic')
   @ApiOkResponse({ type: TopicView })
   @ApiNotFoundResponse()
+  @RequiresScope('read')
   async get(@Param() { topic }: TopicParams): Promise<TopicView> {
     return toTopicView(await this.postbox.getTopic(topic));
   }
@@ -52,6 +59,7 @@ export class TopicsController {
   @Delete(':topic')
   @HttpCode(204)
   @ApiNotFoundResponse({ description: 'Unknown topic. The groups’ queues are kept.' })
+  @RequiresScope('admin')
   async delete(@Param() { topic }: TopicParams): Promise<void> {
     if (!(await this.postbox.deleteTopic(topic))) throw new TopicNotFoundError(topic);
   }
@@ -61,6 +69,7 @@ export class TopicsController {
   @ApiOkResponse({ type: SubscribeResultView, description: 'Already subscribed with the same settings' })
   @ApiConflictResponse({ description: 'The group or its queue exists with other settings' })
   @ApiNotFoundResponse({ description: 'Unknown topic' })
+  @RequiresScope('admin', subscriptionTarget)
   async subscribe(
     @Param() { topic }: TopicParams,
     @Body() dto: SubscribeDto,
@@ -75,6 +84,7 @@ export class TopicsController {
   @Delete(':topic/subscriptions/:group')
   @HttpCode(204)
   @ApiNotFoundResponse({ description: 'Unknown subscription. The group’s queue is kept.' })
+  @RequiresScope('admin')
   async unsubscribe(@Param() { topic, group }: SubscriptionParams): Promise<void> {
     if (!(await this.postbox.unsubscribe(topic, group))) throw new SubscriptionNotFoundError(topic, group);
   }
@@ -91,6 +101,7 @@ export class TopicsController {
     },
   })
   @ApiNotFoundResponse({ description: 'Unknown topic' })
+  @RequiresScope('produce')
   async publish(
     @Param() { topic }: TopicParams,
     @Body(PublishMessagesPipe) dto: PublishMessageDto | PublishBatchDto,
@@ -103,6 +114,7 @@ export class TopicsController {
   @HttpCode(200)
   @ApiOkResponse({ type: ReplayResultView })
   @ApiNotFoundResponse({ description: 'Unknown topic or subscription' })
+  @RequiresScope('admin')
   replay(@Param() { topic, group }: SubscriptionParams, @Body() dto: ReplayDto): Promise<ReplayResultView> {
     return this.postbox.replay(topic, group, { from: dto.from });
   }

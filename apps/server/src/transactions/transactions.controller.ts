@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { TransactionTarget } from 'postbox';
+import { preparedTarget, storedTransactionTarget } from '../auth/name-sources';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { PrepareTransactionDto } from './dto/prepare-transaction.dto';
 import { TransactionParams } from './dto/transaction-params.dto';
@@ -15,6 +17,7 @@ export class TransactionsController {
   @Post()
   @ApiCreatedResponse({ type: PrepareResultView, description: 'Stored, invisible to every consumer' })
   @ApiNotFoundResponse({ description: 'Unknown queue or topic' })
+  @RequiresScope('produce', preparedTarget)
   async prepare(@Body() dto: PrepareTransactionDto): Promise<PrepareResultView> {
     const { queue, topic, checkbackUrl, checkAfterMs, maxChecks, dedupKey, ...message } = dto;
     const transactionId = await this.postbox.prepare({ queue, topic } as TransactionTarget, message, {
@@ -31,6 +34,7 @@ export class TransactionsController {
   @ApiOkResponse({ type: TransactionView, description: 'Committed: the message is visible exactly once (repeat: 200)' })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'Already rolled back or expired' })
+  @RequiresScope('produce', storedTransactionTarget)
   async commit(@Param() { id }: TransactionParams): Promise<TransactionView> {
     return toTransactionView(await this.postbox.commitTransaction(id));
   }
@@ -40,6 +44,7 @@ export class TransactionsController {
   @ApiOkResponse({ type: TransactionView, description: 'Discarded (repeat: 200)' })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'Already committed' })
+  @RequiresScope('produce', storedTransactionTarget)
   async rollback(@Param() { id }: TransactionParams): Promise<TransactionView> {
     return toTransactionView(await this.postbox.rollbackTransaction(id));
   }
@@ -47,6 +52,7 @@ export class TransactionsController {
   @Get(':id')
   @ApiOkResponse({ type: TransactionView })
   @ApiNotFoundResponse()
+  @RequiresScope(['produce', 'read'], storedTransactionTarget)
   async get(@Param() { id }: TransactionParams): Promise<TransactionView> {
     return toTransactionView(await this.postbox.getTransaction(id));
   }
