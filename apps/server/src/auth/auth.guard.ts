@@ -16,6 +16,7 @@ import { presentedKey, sameSecret } from './credentials';
 import type { AuthRequest, KeyPrincipal } from './key-principal';
 import { PUBLIC_ROUTE } from './public.decorator';
 import { REQUIRED_SCOPE, type ScopeRequirement } from './requires-scope.decorator';
+import { SIGNED_REQUEST_ROUTE } from './signed-request.decorator';
 
 /** A handler without @RequiresScope or @Public: admin only. */
 const UNDECLARED: ScopeRequirement = { anyOf: ['admin'], names: () => 'all' };
@@ -46,6 +47,8 @@ export class AuthGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    // The handler verifies its own request signature (SQS: SigV4) and answers in its protocol's shape.
+    if (this.reflector.getAllAndOverride<string>(SIGNED_REQUEST_ROUTE, targets)) return true;
     const req = context.switchToHttp().getRequest<AuthRequest>();
     const acceptsMetricsKey = this.reflector.get<boolean>(ACCEPTS_METRICS_KEY, context.getHandler()) === true;
     const given = presentedKey(req);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Controller, HttpCode, Inject, Logger, NotFoundException, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ConflictError, InvalidInputError, NotFoundError, type Postbox, QueueNotFoundError } from 'postbox';
+import { SignedRequest } from '../auth/signed-request.decorator';
 import { isDatabaseUnavailable } from '../errors/database-unavailable';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX } from '../postbox.provider';
@@ -27,6 +28,7 @@ type Protocol = 'json' | 'query';
  * of sqs-actions.ts, each a thin call into the Postbox.
  */
 @ApiExcludeController()
+@SignedRequest('SigV4')
 @Controller()
 export class SqsController {
   private readonly logger = new Logger('SqsEndpoint');
