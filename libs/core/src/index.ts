@@ -22,6 +22,7 @@ export * from './messages/message';
 export * from './messages/nack';
 export * from './messages/peek';
 export * from './messages/purge-dedup-keys';
+export * from './messages/receive-waiters';
 export * from './messages/redrive';
 export * from './messages/release';
 export * from './messages/send';
