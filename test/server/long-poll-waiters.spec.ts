@@ -96,12 +96,15 @@ describe('long polls share one wake-up and one claim per queue (issue 10 item 8)
       open = resolve;
     });
     const releasedReceipts: string[] = [];
-    let claims = 0;
+    let gated = false;
+    let gatedClaims = 0;
     const waiters = new ReceiveWaiters({
-      // The real claim, held at a gate after the first (empty) one so waiters can leave while it runs.
+      // The real claim; once gated, held at the gate so a waiter can leave while it runs.
       claim: async (queue, max, visibilityTimeoutMs) => {
-        claims++;
-        if (claims > 3) await gate;
+        if (gated) {
+          gatedClaims++;
+          await gate;
+        }
         return claim(postbox.db, queue, max, { visibilityTimeoutMs });
       },
       release: async (queue, receipts) => {
@@ -109,18 +112,23 @@ describe('long polls share one wake-up and one claim per queue (issue 10 item 8)
         releasedReceipts.push(...receipts);
       },
       subscribe: (queue, callback) => postbox.listener.subscribe(queue, callback),
+      // Only the NOTIFY triggers the shared claim here (no timer claim racing it).
+      pollIntervalMs: 600_000,
     });
+    // Connected first: a (re)connect wakes every line, which would be a second trigger.
+    await postbox.listener.start();
     const leaving = new AbortController();
     const first = waiters.receive('vanishing', { max: 1, waitMs: 30_000 });
     const second = waiters.receive('vanishing', { max: 2, waitMs: 30_000, signal: leaving.signal });
     const third = waiters.receive('vanishing', { max: 1, waitMs: 30_000 });
-    await until(() => waiters.size === 3 && claims === 3);
+    await until(() => waiters.size === 3);
+    gated = true;
     const { ids } = await postbox.sendBatch(
       'vanishing',
       [1, 2, 3, 4].map((n) => ({ body: n })),
     );
     // The wake-up's shared claim (for 1 + 2 + 1 = 4) is now waiting at the gate; the second waiter hangs up.
-    await until(() => claims === 4);
+    await until(() => gatedClaims === 1);
     leaving.abort();
     expect(await second).toEqual([]);
     open();

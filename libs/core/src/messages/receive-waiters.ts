@@ -23,6 +23,8 @@ export interface WaitOptions {
 const CLAIM_LIMIT = 1000;
 
 interface Waiter {
+  /** Arrival order: taken when the receive was called, before its own first claim. */
+  ticket: number;
   max: number;
   visibilityTimeoutMs: number | undefined;
   settle(messages: ReceivedMessage[] | Error): void;
@@ -48,6 +50,7 @@ class QueueWaiters {
   wakeups = 0;
   /** Receives between their first claim and joining the line (they keep the subscription alive). */
   private arriving = 0;
+  private tickets = 0;
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
 
@@ -68,17 +71,24 @@ class QueueWaiters {
     return this.waiters.length;
   }
 
-  arrive(): void {
+  /** A receive is about to make its own first claim; returns its place in line should it wait. */
+  arrive(): number {
     this.arriving++;
+    return this.tickets++;
   }
 
   /** Joins the line; resolves with this waiter's messages, or [] at its deadline or abort. */
-  wait({ max, waitMs, visibilityTimeoutMs, signal }: WaitOptions, wokenMeanwhile: boolean): Promise<ReceivedMessage[]> {
+  wait(
+    { max, waitMs, visibilityTimeoutMs, signal }: WaitOptions,
+    ticket: number,
+    wokenMeanwhile: boolean,
+  ): Promise<ReceivedMessage[]> {
     this.arriving--;
     return new Promise<ReceivedMessage[]>((resolve, reject) => {
       let timeout: NodeJS.Timeout | undefined;
       const onAbort = () => waiter.settle([]);
       const waiter: Waiter = {
+        ticket,
         max,
         visibilityTimeoutMs,
         settle: (result) => {
@@ -92,7 +102,10 @@ class QueueWaiters {
           this.closeIfIdle();
         },
       };
-      this.waiters.push(waiter);
+      // First claims finish in any order; the line keeps the order the receives were called in.
+      let at = this.waiters.length;
+      while (at > 0 && (this.waiters[at - 1] as Waiter).ticket > ticket) at--;
+      this.waiters.splice(at, 0, waiter);
       timeout = setTimeout(() => waiter.settle([]), waitMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
@@ -213,7 +226,7 @@ export class ReceiveWaiters {
     // In the line's subscription before the first claim, so a NOTIFY between
     // that claim and joining the line is seen (the wakeups counter moves).
     const line = this.lineFor(queue);
-    line.arrive();
+    const ticket = line.arrive();
     const seen = line.wakeups;
     let messages: ReceivedMessage[];
     try {
@@ -226,7 +239,7 @@ export class ReceiveWaiters {
       line.leave();
       return messages;
     }
-    return line.wait(options, line.wakeups !== seen);
+    return line.wait(options, ticket, line.wakeups !== seen);
   }
 
   /** Answers every waiting receive now, with nothing. */
