@@ -93,6 +93,7 @@ export async function longPollWaiters(
     }
   };
   try {
+    const started = now();
     const loops: Promise<void>[] = [];
     // In steps of 500: a burst of 10,000 connects overflows the listen backlog (511) into SYN retries.
     for (let i = 0; i < waiters; i += 500) {
@@ -100,7 +101,14 @@ export async function longPollWaiters(
       await sleep(50);
     }
     log(`  ${waiters} long polls issued; settling`);
-    await sleep(3_000);
+    // Each poll's arrival costs its own claims (claim, queue lookup, claim: ~30,000 transactions for
+    // 10,000 through a pool of 10); the idle window starts once those are through.
+    for (let settled = 0, last = await committed(client); settled < 2 && now() < started + 25_000; ) {
+      await sleep(1_000);
+      const current = await committed(client);
+      settled = current - last < 50 ? settled + 1 : 0;
+      last = current;
+    }
     const before = await committed(client);
     await sleep(IDLE_SECONDS * 1000);
     const idleTransactionsPerSecond = ((await committed(client)) - before) / IDLE_SECONDS;
