@@ -161,7 +161,10 @@ export class Postbox {
    * ready it waits in its queue's line, which all waiting receives share
    * (one claim per wake-up or per second per queue: receive-waiters.ts).
    */
-  receive(queue: string, { max = 1, waitMs = 0, signal, visibilityTimeoutMs }: ReceiveOptions = {}) {
+  receive(
+    queue: string,
+    { max = 1, waitMs = 0, signal, visibilityTimeoutMs }: ReceiveOptions = {},
+  ): Promise<ReceivedMessage[]> {
     if (this.closed) return claim(this.db, queue, max, { ...this.opts, visibilityTimeoutMs });
     return this.waiters.receive(queue, { max, waitMs, signal, visibilityTimeoutMs });
   }
