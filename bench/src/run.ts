@@ -11,10 +11,12 @@ import { format, type MetricRow, markdown, resultsTable, type TargetRow, targets
 import { backlogScaling } from './workloads/backlog-scaling';
 import { enqueueAndDrain } from './workloads/enqueue-and-drain';
 import { latency } from './workloads/latency';
+import { longPollWaiters } from './workloads/long-poll-waiters';
 import { rabbitmqRelay } from './workloads/rabbitmq-relay';
 import { restWorkloads } from './workloads/rest';
 import { singleSends } from './workloads/single-sends';
 import { sqsEndpointWorkloads } from './workloads/sqs-endpoint';
+import { statsAtBacklog } from './workloads/stats-at-backlog';
 import { steadyState } from './workloads/steady-state';
 
 /**
@@ -51,6 +53,8 @@ const SIZES = quick
       steady: { backlog: 10_000, seconds: 21, windowSeconds: 7, calibrationSeconds: 6 },
       backlog: { sizes: [10_000, 100_000], claims: 200 },
       relay: { backlog: 5_000 },
+      waiters: { waiters: 1_000, wakeups: 50 },
+      stats: { waiting: 100_000 },
     }
   : {
       enqueue: { total: 20_000, batch: 500, concurrency: 10 },
@@ -61,6 +65,8 @@ const SIZES = quick
       steady: { backlog: 100_000, seconds: 180, windowSeconds: 60, calibrationSeconds: 20 },
       backlog: { sizes: [10_000, 1_000_000], claims: 500 },
       relay: { backlog: 20_000 },
+      waiters: { waiters: 10_000, wakeups: 200 },
+      stats: { waiting: 1_000_000 },
     };
 
 /**
@@ -255,6 +261,40 @@ async function main(): Promise<void> {
         row(`relay to RabbitMQ, ${r.backlog} backlog, publisher confirms`, 'msg/s', true).values.postbox =
           r.messagesPerSecond;
         notes.push(`relay to RabbitMQ: ${r.arrived} of ${r.backlog} arrived at the bound queue (${r.broker})`);
+      }
+    }
+
+    if (runs('waiters')) {
+      log(`long-poll waiters: ${SIZES.waiters.waiters} held by one service`);
+      const r = await longPollWaiters(postbox, database.url, SIZES.waiters, log);
+      raw.waiters = r;
+      if ('skipped' in r) notes.push(`long-poll waiters skipped: ${r.skipped}`);
+      else {
+        row(`${r.waiters} idle long polls: database load`, 'xact/s', false).values.postbox =
+          r.idleTransactionsPerSecond;
+        row(`wake-up with ${r.waiters} waiting, p50`, 'ms', false).values.postbox = r.wakeupP50Ms;
+        row(`wake-up with ${r.waiters} waiting, p99`, 'ms', false).values.postbox = r.wakeupP99Ms;
+        notes.push(`long polls: ${r.waiters} held, ${r.failed} failed, ${r.wakeups} wake-ups timed`);
+      }
+    }
+
+    if (runs('stats')) {
+      log(`stats at a backlog of ${SIZES.stats.waiting}`);
+      const r = await statsAtBacklog(postbox, database.url, SIZES.stats, log);
+      raw.stats = r;
+      if ('skipped' in r) notes.push(`stats skipped: ${r.skipped}`);
+      else {
+        const at = r.waiting.toLocaleString('en-US');
+        row(`queue stats at ${at} waiting, exact count (before), p50`, 'ms', false).values.postbox = r.exactViewP50Ms;
+        row(`queue stats at ${at} waiting, p50`, 'ms', false).values.postbox = r.listQueuesP50Ms;
+        row(`GET /v1/queues at ${at} waiting, p50`, 'ms', false).values.postbox = r.restListP50Ms;
+        row(`GET /metrics at ${at} waiting, p50`, 'ms', false).values.postbox = r.metricsP50Ms;
+        const worst = Math.max(r.restListP50Ms, r.metricsP50Ms);
+        targets.push({
+          target: `stats and /metrics under 20 ms at ${at} waiting`,
+          measured: `${format(worst)} ms`,
+          met: worst < 20,
+        });
       }
     }
   } finally {

@@ -82,7 +82,9 @@ async function main(): Promise<void> {
     app = await createApp(postbox, config);
     await app.listen(config.port, config.host);
   } catch (error) {
-    log.fatal({ err: error }, 'could not start');
+    // The cause goes in the message itself, at the default level: "could not
+    // start" alone (the reason only at LOG_LEVEL=debug) left operators guessing.
+    log.fatal({ err: error }, `could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
     await shutdown('startup failure');
     return;
@@ -113,6 +115,7 @@ async function startEmbedded(config: ServerConfig, log: pino.Logger): Promise<Ru
     persistent: true,
     database: EMBEDDED_DATABASE,
     log: (message) => log.debug({ postgres: message }),
+    warn: (message) => log.warn(message),
   });
   for (const [signal, existing] of Object.entries(before)) {
     for (const listener of process.listeners(signal as NodeJS.Signals)) {

@@ -61,7 +61,7 @@ export {
   type QueueOptions,
   type QueueSettings,
 } from './queues/queue-settings';
-export type { QueueWithStats } from './queues/queue-stats';
+export { EXACT_STATS_LIMIT, type QueueWithStats } from './queues/queue-stats';
 // Relay to RabbitMQ (needs the optional peer dependency amqplib)
 export { BrokerNackError, RelayStoppedError, UnroutableError } from './relay/broker-link';
 export type { AmqpConnectOptions, RelayOptions, RelayStats, RoutingKeyOption } from './relay/relay-options';

@@ -16,6 +16,7 @@ import { GroupCommitSender } from './messages/group-commit-sender';
 import type { OutgoingMessage, ReceivedMessage } from './messages/message';
 import { type NackItem, nack } from './messages/nack';
 import { type MessageState, peek } from './messages/peek';
+import { ReceiveWaiters } from './messages/receive-waiters';
 import { redrive } from './messages/redrive';
 import { release } from './messages/release';
 import { type SendResult, send, sendBatch } from './messages/send';
@@ -88,6 +89,7 @@ export class Postbox {
   private readonly sender: GroupCommitSender;
   private readonly consumers = new Set<Consumer>();
   private readonly relays = new Set<Relay>();
+  private readonly waiters: ReceiveWaiters;
   private readonly checkers = new Map<string, TransactionChecker>();
   private checkbackRunner: CheckbackRunner | null = null;
   private readonly closeConnection: () => Promise<void>;
@@ -111,6 +113,12 @@ export class Postbox {
     this.listener = new WakeupListener({ ...listenerConfig, channel: tablesFor(schema).wakeupChannel, onError });
     this.maintenance = new Maintenance(db, schema, typeof maintenance === 'object' ? maintenance : {}, onError);
     if (maintenance !== false) this.maintenance.start();
+    this.waiters = new ReceiveWaiters({
+      claim: (queue, max, visibilityTimeoutMs) => claim(db, queue, max, { ...this.opts, visibilityTimeoutMs }),
+      release: (queue, receipts) => release(db, queue, receipts, this.opts),
+      subscribe: (queue, callback) => this.listener.subscribe(queue, callback),
+      onError,
+    });
   }
 
   static async create(options: PostboxOptions): Promise<Postbox> {
@@ -173,41 +181,16 @@ export class Postbox {
   }
 
   /**
-   * Claims up to `max` messages. With waitMs it long-polls: it subscribes to
-   * the queue's wake-ups before each claim (so a NOTIFY between an empty
-   * claim and the wait is not missed) and re-checks at least every second for
-   * delayed messages coming due, which send no NOTIFY.
+   * Claims up to `max` messages. With waitMs it long-polls: if nothing is
+   * ready it waits in its queue's line, which all waiting receives share
+   * (one claim per wake-up or per second per queue: receive-waiters.ts).
    */
-  async receive(
+  receive(
     queue: string,
-    { max = 1, waitMs = 0, signal, ...options }: ReceiveOptions = {},
+    { max = 1, waitMs = 0, signal, visibilityTimeoutMs }: ReceiveOptions = {},
   ): Promise<ReceivedMessage[]> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      let wake: () => void = () => {};
-      const woken = new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      const unsubscribe = waitMs > 0 ? this.listener.subscribe(queue, wake) : () => {};
-      try {
-        const messages = await claim(this.db, queue, max, { ...this.opts, ...options });
-        const remaining = deadline - Date.now();
-        if (messages.length > 0 || remaining <= 0 || signal?.aborted || this.closed) return messages;
-        let timer: NodeJS.Timeout | undefined;
-        const onAbort = () => wake();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        await Promise.race([
-          woken,
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, Math.min(remaining, 1_000));
-          }),
-        ]);
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      } finally {
-        unsubscribe();
-      }
-    }
+    if (this.closed) return claim(this.db, queue, max, { ...this.opts, visibilityTimeoutMs });
+    return this.waiters.receive(queue, { max, waitMs, signal, visibilityTimeoutMs });
   }
 
   ack(queue: string, receipts: readonly string[]) {
@@ -360,6 +343,7 @@ export class Postbox {
   async close({ timeoutMs }: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.waiters.close();
     await this.checkbackRunner?.stop();
     await this.maintenance.stop();
     await Promise.all([...this.relays].map((relay) => relay.stop({ timeoutMs })));

@@ -1,0 +1,142 @@
+import http from 'node:http';
+import pg from 'pg';
+import type { PostboxPeer } from '../peers/postbox-peer';
+import { now, percentile, sleep } from '../timing';
+import { startService } from './service-process';
+
+export type LongPollResult =
+  | { skipped: string }
+  | {
+      waiters: number;
+      /** Receives that failed (socket error or non-200) while holding the waiters. */
+      failed: number;
+      idleTransactionsPerSecond: number;
+      wakeups: number;
+      wakeupP50Ms: number;
+      wakeupP99Ms: number;
+    };
+
+interface Answer {
+  status: number;
+  body: { messages?: { body: { k?: number } }[] } | null;
+}
+
+const QUEUE = 'bench-waiters';
+const IDLE_SECONDS = 10;
+
+function post(agent: http.Agent, base: string, path: string, body: unknown): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = http.request(
+      `${base}${path}`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function committed(client: pg.Client): Promise<number> {
+  const { rows } = await client.query('select xact_commit from pg_stat_database where datname = current_database()');
+  return Number(rows[0].xact_commit);
+}
+
+/**
+ * Item 8 of issue 10: `waiters` idle long polls (waitMs 30 s, each on its own
+ * socket, re-issued when answered) held by one service process; the
+ * database's transactions/s while they all wait (xact_commit over 10 s), then
+ * wake-up latency with them all waiting: one message at a time is sent over
+ * REST and timed until a waiter's receive answers with it.
+ */
+export async function longPollWaiters(
+  peer: PostboxPeer,
+  url: string,
+  { waiters, wakeups }: { waiters: number; wakeups: number },
+  log: (line: string) => void,
+): Promise<LongPollResult> {
+  await peer.clean();
+  await peer.postbox.createQueue(QUEUE);
+  const service = await startService(url);
+  if ('skipped' in service) return service;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const client = new pg.Client(url);
+  await client.connect();
+  let running = true;
+  let failed = 0;
+  const latencies: number[] = [];
+  const sentAt = new Map<string, number>();
+  const loop = async () => {
+    while (running) {
+      try {
+        const answer = await post(agent, service.base, `/v1/queues/${QUEUE}/receive`, { waitMs: 30_000 });
+        if (answer.status !== 200) failed++;
+        for (const message of answer.body?.messages ?? []) {
+          const at = sentAt.get(String(message.body.k));
+          if (at !== undefined) latencies.push(now() - at);
+        }
+      } catch {
+        failed++;
+        await sleep(100);
+      }
+    }
+  };
+  try {
+    const started = now();
+    const loops: Promise<void>[] = [];
+    // In steps of 500: a burst of 10,000 connects overflows the listen backlog (511) into SYN retries.
+    for (let i = 0; i < waiters; i += 500) {
+      for (let j = i; j < Math.min(waiters, i + 500); j++) loops.push(loop());
+      await sleep(50);
+    }
+    log(`  ${waiters} long polls issued; settling`);
+    // Each poll's arrival costs its own claims (claim, queue lookup, claim: ~30,000 transactions for
+    // 10,000 through a pool of 10); the idle window starts once those are through.
+    for (let settled = 0, last = await committed(client); settled < 2 && now() < started + 25_000; ) {
+      await sleep(1_000);
+      const current = await committed(client);
+      settled = current - last < 50 ? settled + 1 : 0;
+      last = current;
+    }
+    const before = await committed(client);
+    await sleep(IDLE_SECONDS * 1000);
+    const idleTransactionsPerSecond = ((await committed(client)) - before) / IDLE_SECONDS;
+    log(`  idle: ${idleTransactionsPerSecond.toFixed(1)} transactions/s with ${waiters} waiting`);
+    for (let k = 0; k < wakeups; k++) {
+      sentAt.set(String(k), now());
+      await post(agent, service.base, `/v1/queues/${QUEUE}/messages`, { body: { k } });
+      await sleep(20);
+    }
+    const deadline = now() + 10_000;
+    while (latencies.length < wakeups && now() < deadline) await sleep(20);
+    const failedWhileHeld = failed;
+    running = false;
+    await service.stop(); // answers every waiting poll
+    await Promise.all(loops);
+    const sorted = latencies.sort((a, b) => a - b);
+    return {
+      waiters,
+      failed: failedWhileHeld,
+      idleTransactionsPerSecond,
+      wakeups: latencies.length,
+      wakeupP50Ms: percentile(sorted, 50),
+      wakeupP99Ms: percentile(sorted, 99),
+    };
+  } finally {
+    running = false;
+    await service.stop();
+    agent.destroy();
+    await client.end();
+  }
+}
