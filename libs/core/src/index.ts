@@ -40,6 +40,7 @@ export * from './topics/subscribe';
 export * from './topics/topic-settings';
 export * from './topics/topic-tables';
 export * from './transactions/call-checkback-url';
+export * from './transactions/checkback-destination';
 export * from './transactions/checkback-runner';
 export * from './transactions/claim-due-checks';
 export * from './transactions/commit';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CheckbackService } from './checkback-service';
 import { TransactionMaintenance } from './transaction-maintenance';
-import { DEFAULT_TRANSACTION_SETTINGS, TRANSACTION_SETTINGS } from './transaction-settings';
+import { TRANSACTION_SETTINGS, transactionSettingsFromEnv } from './transaction-settings';
 import { TransactionsController } from './transactions.controller';
 
 /** Half-message routes, the check-back runner, and inbox/transaction retention. */
@@ -10,7 +10,7 @@ import { TransactionsController } from './transactions.controller';
   providers: [
     CheckbackService,
     TransactionMaintenance,
-    { provide: TRANSACTION_SETTINGS, useValue: DEFAULT_TRANSACTION_SETTINGS },
+    { provide: TRANSACTION_SETTINGS, useFactory: () => transactionSettingsFromEnv() },
   ],
 })
 export class TransactionsModule {}

@@ -80,9 +80,19 @@ export async function nackDeliveries(
   items: readonly FailedDelivery[],
   { schema, heldLock = false }: SchemaOption & { heldLock?: boolean } = {},
 ): Promise<{ id: string; token: string | null; outcome: 'retried' | 'dead' }[]> {
+  const { rows } = await nackStatement(queue, items, { schema, heldLock }).execute(db);
+  return rows;
+}
+
+/** @internal The nack statement (exported for the plan test). */
+export function nackStatement(
+  queue: string,
+  items: readonly FailedDelivery[],
+  { schema, heldLock = false }: SchemaOption & { heldLock?: boolean } = {},
+) {
   const t = tablesFor(schema);
   const counted = heldLock ? 1 : 0;
-  const { rows } = await sql<{ id: string; token: string | null; outcome: 'retried' | 'dead' }>`
+  return sql<{ id: string; token: string | null; outcome: 'retried' | 'dead' }>`
     with q as (
       select max_attempts, backoff_initial_ms, backoff_max_ms, dead_letter_queue
       from ${t.queues} where name = ${queue}
@@ -103,7 +113,8 @@ export async function nackDeliveries(
       from ${t.messages} m
       join input i on m.id = i.id and m.lease_token is not distinct from i.token
       cross join q
-      where m.queue = ${queue}
+      -- probes the primary key per receipt whatever the statistics say (see matchesDelivery in database/receipt.ts)
+      where m.id = any(${items.map((r) => r.id)}::bigint[]) and m.queue = ${queue}
       for update of m
     ),
     retried as (
@@ -130,6 +141,5 @@ export async function nackDeliveries(
     ${deadLetterCtes(t, 'failed on the final attempt')}
     select id, token, 'retried' as outcome from retried
     union all
-    select id, token, 'dead' as outcome from exhausted`.execute(db);
-  return rows;
+    select id, token, 'dead' as outcome from exhausted`;
 }

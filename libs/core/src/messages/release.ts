@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import { parseReceipts } from '../database/receipt';
+import { type Delivery, deliveryRows, matchesDelivery, parseReceipts } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 
 /**
@@ -16,12 +16,17 @@ export async function release(
 ): Promise<number> {
   if (receipts.length === 0) return 0;
   const parsed = parseReceipts(receipts);
+  const { rows } = await releaseStatement(queue, parsed, schema).execute(db);
+  return rows.length;
+}
+
+/** @internal The release's UPDATE (exported for the plan test). */
+export function releaseStatement(queue: string, parsed: readonly Delivery[], schema?: string) {
   const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string }>`
+  return sql<{ id: string }>`
     update ${t.messages} m
     set available_at = now(), lease_token = null, attempts = greatest(m.attempts - 1, 0)
-    from unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
-    where m.id = r.id and m.lease_token = r.token and m.queue = ${queue}
-    returning m.id`.execute(db);
-  return rows.length;
+    from ${deliveryRows(parsed)}
+    where ${matchesDelivery(parsed)} and m.queue = ${queue}
+    returning m.id`;
 }
