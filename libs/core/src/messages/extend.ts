@@ -32,7 +32,12 @@ export async function extend(
 }
 
 /** @internal The extend's UPDATE (exported for the plan test). */
-export function extendStatement(queue: string, parsed: readonly Delivery[], visibilityTimeoutMs: number, schema?: string) {
+export function extendStatement(
+  queue: string,
+  parsed: readonly Delivery[],
+  visibilityTimeoutMs: number,
+  schema?: string,
+) {
   const t = tablesFor(schema);
   return sql<{ id: string; token: string }>`
     update ${t.messages} m

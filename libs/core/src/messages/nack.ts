@@ -92,6 +92,9 @@ export function nackStatement(
 ) {
   const t = tablesFor(schema);
   const counted = heldLock ? 1 : 0;
+  // Every read of messages probes the primary key per receipt, whatever the
+  // statistics say (see matchesDelivery in database/receipt.ts).
+  const ids = sql`${items.map((r) => r.id)}::bigint[]`;
   return sql<{ id: string; token: string | null; outcome: 'retried' | 'dead' }>`
     with q as (
       select max_attempts, backoff_initial_ms, backoff_max_ms, dead_letter_queue
@@ -113,8 +116,7 @@ export function nackStatement(
       from ${t.messages} m
       join input i on m.id = i.id and m.lease_token is not distinct from i.token
       cross join q
-      -- probes the primary key per receipt whatever the statistics say (see matchesDelivery in database/receipt.ts)
-      where m.id = any(${items.map((r) => r.id)}::bigint[]) and m.queue = ${queue}
+      where m.id = any(${ids}) and m.queue = ${queue}
       for update of m
     ),
     retried as (
@@ -129,12 +131,12 @@ export function nackStatement(
             least(q.backoff_max_ms, q.backoff_initial_ms * power(2, greatest(x.attempts - 1, 0)))
               * (0.5 + random() / 2))
       from target x, q
-      where m.id = x.id and x.attempts < q.max_attempts
+      where m.id = any(${ids}) and m.id = x.id and x.attempts < q.max_attempts
       returning m.id, x.token
     ),
     exhausted as (
       delete from ${t.messages} m using target x, q
-      where m.id = x.id and x.attempts >= q.max_attempts
+      where m.id = any(${ids}) and m.id = x.id and x.attempts >= q.max_attempts
       returning m.id, x.token, m.queue, m.priority, x.attempts, m.enqueued_at, m.group_key, m.dedup_key,
                 coalesce(x.error, m.last_error) as last_error, m.headers, m.body
     ),
