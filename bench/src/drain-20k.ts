@@ -9,6 +9,8 @@ import { Postbox } from '../../libs/core/src/index';
 import { openBenchDatabase } from './bench-database';
 
 const MESSAGES = 20_000;
+/** HANDLER_MS=1: each handler sleeps 1 ms (an empty handler prices the consumer alone). */
+const handlerMs = Number(process.env.HANDLER_MS ?? 0);
 
 async function main() {
   const database = await openBenchDatabase((line) => console.log(line));
@@ -31,13 +33,16 @@ async function main() {
       const started = performance.now();
       const consumer = await postbox.consume(
         queue,
-        () => {
+        async () => {
+          if (handlerMs > 0) await new Promise((resolve) => setTimeout(resolve, handlerMs));
           if (++handled === MESSAGES) done();
         },
         { batchSize: 500, concurrency: 10 },
       );
       await finished;
       await consumer.stop();
+      console.log(JSON.stringify((globalThis as any).ca), JSON.stringify(consumer.stats));
+      (globalThis as any).ca = undefined;
       const seconds = (performance.now() - started) / 1000;
       const stats = await postbox.getQueueStats(queue);
       console.log(
