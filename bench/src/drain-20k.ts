@@ -41,8 +41,6 @@ async function main() {
       );
       await finished;
       await consumer.stop();
-      console.log(JSON.stringify((globalThis as any).ca), JSON.stringify(consumer.stats));
-      (globalThis as any).ca = undefined;
       const seconds = (performance.now() - started) / 1000;
       const stats = await postbox.getQueueStats(queue);
       console.log(
