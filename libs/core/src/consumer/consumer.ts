@@ -399,8 +399,9 @@ export class Consumer {
       }
     } catch (error) {
       this.report(error, message.id);
-      if (held.batch) held.batch.settle(message as LockedMessage, { ack: false, error: describeError(error) });
-      else this.pendingNacks.push({ receipt: message.receipt, error: describeError(error) });
+      const text = lastErrorOf(error);
+      if (held.batch) held.batch.settle(message as LockedMessage, { ack: false, error: text });
+      else this.pendingNacks.push({ receipt: message.receipt, error: text });
     }
     this.running.delete(message.receipt);
     if (!held.batch) void this.flush();
@@ -568,6 +569,16 @@ function signalOf(held: Held): AbortSignal {
 function abort(held: Held, reason: Error): void {
   held.controller ??= new AbortController();
   held.controller.abort(reason);
+}
+
+/**
+ * What a handler's failure leaves in the message's last error (shown over
+ * REST, on the dashboard, on dead letters): name and message, not the
+ * stack, which names the consumer's files (issue 10 item 2). The error
+ * itself, stack included, goes to onError for the logs.
+ */
+function lastErrorOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : describeError(error);
 }
 
 export function describeError(error: unknown): string {
