@@ -34,8 +34,8 @@ describe('a crash-looping consumer', () => {
     const postbox = await db.postbox();
     const client = await db.client();
     await client.query('create table deliveries (message_id bigint not null, pid int not null)');
-    // Two attempts: a message dies once it was delivered twice without an ack.
-    await postbox.createQueue('crash-loop', { visibilityTimeoutMs: 1_000, maxAttempts: 2 });
+    // Three attempts: a message dies once it was delivered three times without an ack.
+    await postbox.createQueue('crash-loop', { visibilityTimeoutMs: 1_000, maxAttempts: 3 });
     const ids: string[] = [];
     for (let batch = 0; batch < 3; batch++) {
       const sent = await postbox.sendBatch(

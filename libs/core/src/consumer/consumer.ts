@@ -327,28 +327,30 @@ export class Consumer {
 
   /**
    * Lease mode: counts the attempt of the next buffered messages just before
-   * their handlers start, keeping a reserve of counted ones in `ready`
-   * (max(concurrency, batchSize / 10)). The claim counts none (countAttempt:
-   * false): a process that died with a full buffer used to cost every
-   * buffered message an attempt though no handler saw it, and a
-   * crash-looping consumer dead-lettered innocent messages (SIGKILL every
-   * 0.4-0.9 s, batch 500: 115 of 5,000 in the issue; 2,128 of 3,000 with
-   * maxAttempts 2 in test/faults/crash-loop.spec.ts, now 0). A crash now
-   * costs an attempt only to what was running or in the reserve.
+   * their handlers start, keeping at most `concurrency` counted ones waiting
+   * in `ready`. The claim counts none (countAttempt: false): a process that
+   * died with a full buffer used to cost every buffered message an attempt
+   * though no handler saw it, and a crash-looping consumer dead-lettered
+   * innocent messages (SIGKILL every 0.4-0.9 s, batch 500: 115 of 5,000 in
+   * the issue; 2,128 of 3,000 with maxAttempts 2 in
+   * test/faults/crash-loop.spec.ts). A crash now costs an attempt only to
+   * what was running or about to run: at most 2 x concurrency messages,
+   * whatever the batch size. (A reserve of batchSize / 10 was tried: with
+   * batch 500 it still dead-lettered 64 of 3,000 at maxAttempts 2.)
    *
-   * The price: one UPDATE per reserve refill, awaited before those handlers
-   * start (a handler must not run uncounted, or a message that kills its
-   * consumer would come back forever). Measured with bench/src/drain-20k.ts
-   * (20,000 messages, batch 500, concurrency 10, on the shared 2-core
-   * machine at load ~11): empty handler ~6,900-10,800 msg/s before, ~2,000-
-   * 3,000 after; the refills are serial, so a drain of instant handlers is
-   * bound by their round trips. Handlers that do real work hide it.
+   * The price: one UPDATE per refill (about concurrency / 2 messages),
+   * awaited before those handlers start: a handler must not run uncounted,
+   * or a message that kills its consumer would come back forever. Measured
+   * with bench/src/drain-20k.ts (20,000 messages, batch 500, concurrency 10,
+   * empty handler, shared 2-core machine at load ~11): ~6,900-10,800 msg/s
+   * before, ~820-1,190 after. The refills are serial, so a drain of instant
+   * handlers is bound by their round trips; handlers that do real work hide
+   * them. See docs/notes-sec-core.md.
    */
   private countAhead(): void {
     if (this.counting || this.stopping || this.buffer.length === 0) return;
-    const reserve = Math.max(this.concurrency, Math.ceil(this.batchSize / 10));
-    if (this.ready.length > reserve / 2) return;
-    const next = this.buffer.splice(0, reserve - this.ready.length);
+    if (this.ready.length > this.concurrency / 2) return;
+    const next = this.buffer.splice(0, this.concurrency - this.ready.length);
     const receipts = next.map((h) => h.message.receipt);
     this.counting = countAttempts(this.deps.db, this.queue, receipts, { schema: this.deps.schema })
       .then(
