@@ -113,9 +113,19 @@ describe('database restart under a running consumer', () => {
         { what: 'the queue empty after the restart' },
       );
       await consumer.stop();
-      // The batch holding 150 lost its commit with the server: its messages ran again.
-      expect(handled.get(150)).toBe(2);
+      // At-least-once, not exactly-twice: the batch holding 150 lost its
+      // commit with the server, so its messages ran again; a claim that
+      // raced the restart on a pooled connection may fail once more and
+      // run a batch a third time (seen once: 150 handled 3 times). What is
+      // guaranteed: nothing lost, nothing dead-lettered, and every extra
+      // delivery is paid for by a failure the consumer reported.
+      const stats = await postbox.getQueueStats('locked-survivor');
+      expect(stats.ready + stats.inFlight + stats.delayed + stats.dead).toBe(0);
+      expect([...handled.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      expect(handled.get(150)).toBeGreaterThanOrEqual(2);
       expect(errors.length).toBeGreaterThan(0);
+      const mostDeliveries = Math.max(...handled.values());
+      expect(mostDeliveries - 1).toBeLessThanOrEqual(errors.length);
     } finally {
       await postbox.close();
     }

@@ -45,7 +45,14 @@ describe('the service process restarted between prepare and check-back', () => {
     let output = '';
     const child = spawn(process.execPath, [MAIN, 'serve'], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        POSTBOX_CHECKBACK_ALLOW: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

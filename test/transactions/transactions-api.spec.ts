@@ -16,6 +16,8 @@ describe('REST /v1/transactions (half messages)', () => {
 
   beforeAll(async () => {
     ({ db, postbox, client } = await openTestPostbox());
+    // The producer listens on loopback, which check-backs refuse unless allowed.
+    process.env.POSTBOX_CHECKBACK_ALLOW = '127.0.0.1';
     server = await startTestServer(postbox);
     producer = await new ProducerServer().start();
     await server.request('POST', '/v1/queues', { body: { name: 'payments' } });

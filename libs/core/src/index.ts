@@ -85,6 +85,12 @@ export {
 } from './topics/topic-settings';
 // Half messages (prepare → commit | rollback, with check-back) and the raw-pg outbox
 export type { CheckAnswer } from './transactions/call-checkback-url';
+export {
+  type CheckbackAllow,
+  CheckbackDestinationPolicy,
+  CheckbackRefusedError,
+  checkbackPolicy,
+} from './transactions/checkback-destination';
 export type {
   CheckbackRunner,
   CheckbackRunnerOptions,

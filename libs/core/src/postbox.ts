@@ -34,6 +34,7 @@ import { publish, publishBatch } from './topics/publish';
 import { type ReplayOptions, replayTopic } from './topics/replay-topic';
 import { type SubscribeOptions, subscribe, unsubscribe } from './topics/subscribe';
 import type { PublishedMessage, TopicOptions } from './topics/topic-settings';
+import { type CheckbackAllow, checkbackPolicy } from './transactions/checkback-destination';
 import { CheckbackRunner, type CheckbackRunnerOptions, type TransactionChecker } from './transactions/checkback-runner';
 import { commitTransaction } from './transactions/commit';
 import { getTransaction } from './transactions/get-transaction';
@@ -61,6 +62,13 @@ export interface PostboxOptions extends ConnectOptions {
    * `postbox.maintenance.runOnce()` from a job of your own).
    */
   maintenance?: boolean | MaintenanceOptions;
+  /**
+   * Internal destinations a checkbackUrl may name: host names, IPs, CIDRs
+   * (comma-separated or a list). Loopback, private, link-local (metadata)
+   * and other non-public addresses are refused otherwise, at prepare and at
+   * every call. See transactions/checkback-destination.ts.
+   */
+  checkbackAllow?: CheckbackAllow;
 }
 
 export interface ReceiveOptions extends ClaimOptions {
@@ -92,6 +100,7 @@ export class Postbox {
   private readonly waiters: ReceiveWaiters;
   private readonly checkers = new Map<string, TransactionChecker>();
   private checkbackRunner: CheckbackRunner | null = null;
+  private checkbackPolicy = checkbackPolicy();
   private readonly closeConnection: () => Promise<void>;
   private closed = false;
   /** Housekeeping for this schema; started by create() unless `maintenance: false`. */
@@ -122,6 +131,14 @@ export class Postbox {
   }
 
   static async create(options: PostboxOptions): Promise<Postbox> {
+    // Parsed first: a bad allow list fails before any connection is opened.
+    const policy = checkbackPolicy(options.checkbackAllow);
+    const postbox = await Postbox.open(options);
+    postbox.checkbackPolicy = policy;
+    return postbox;
+  }
+
+  private static async open(options: PostboxOptions): Promise<Postbox> {
     const schema = options.schema ?? DEFAULT_SCHEMA;
     const onError = options.onError ?? (() => {});
     if (options.migrate) {
@@ -220,7 +237,8 @@ export class Postbox {
     message: OutgoingMessage & { tag?: string },
     options: Omit<PrepareOptions, 'schema'> = {},
   ): Promise<string> {
-    return (await prepareTransaction(this.db, target, message, { ...options, ...this.opts })).transactionId;
+    const allow = { checkbackAllow: this.checkbackPolicy };
+    return (await prepareTransaction(this.db, target, message, { ...allow, ...options, ...this.opts })).transactionId;
   }
   /** Sends the half message (exactly once; repeating is a no-op). ConflictError after a rollback or expiry. */
   commitTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
@@ -249,6 +267,7 @@ export class Postbox {
     if (this.closed) throw new Error('Postbox is closed');
     this.checkbackRunner ??= new CheckbackRunner({
       onError: (error) => this.onError(error),
+      checkbackAllow: this.checkbackPolicy,
       ...options,
       db: this.db,
       schema: this.schema,

@@ -23,6 +23,7 @@ export class CheckbackService implements OnApplicationBootstrap, OnModuleDestroy
     this.runner = this.postbox.startCheckbackRunner({
       pollIntervalMs: this.settings.checkbackPollIntervalMs,
       checkTimeoutMs: this.settings.checkTimeoutMs,
+      checkbackAllow: this.settings.checkbackAllow,
       onError: (error) => this.logger.warn(`check-back round failed: ${describe(error)}`),
       onCheck: (event) => {
         const line = `transaction ${event.transactionId} check ${event.check} via ${event.via}: ${event.outcome}`;

@@ -7,12 +7,16 @@ import { POSTBOX, type Postbox } from '../postbox.provider';
 import { PrepareTransactionDto } from './dto/prepare-transaction.dto';
 import { TransactionParams } from './dto/transaction-params.dto';
 import { PrepareResultView, TransactionView, toTransactionView } from './dto/transaction-view';
+import { TRANSACTION_SETTINGS, type TransactionSettings } from './transaction-settings';
 
 /** Half messages (API.md "Half messages"): prepare, then commit or rollback; check-back resolves the silent ones. */
 @ApiTags('transactions')
 @Controller('v1/transactions')
 export class TransactionsController {
-  constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {}
+  constructor(
+    @Inject(POSTBOX) private readonly postbox: Postbox,
+    @Inject(TRANSACTION_SETTINGS) private readonly settings: TransactionSettings,
+  ) {}
 
   @Post()
   @ApiCreatedResponse({ type: PrepareResultView, description: 'Stored, invisible to every consumer' })
@@ -22,6 +26,7 @@ export class TransactionsController {
     const { queue, topic, checkbackUrl, checkAfterMs, maxChecks, dedupKey, ...message } = dto;
     const transactionId = await this.postbox.prepare({ queue, topic } as TransactionTarget, message, {
       checkbackUrl,
+      checkbackAllow: this.settings.checkbackAllow,
       checkAfterMs,
       maxChecks,
       dedupKey,

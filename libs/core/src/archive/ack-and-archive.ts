@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { Delivery } from '../database/receipt';
+import { type Delivery, deliveryRows, matchesDelivery } from '../database/receipt';
 import { pubSubTablesFor } from '../topics/topic-tables';
 import { rememberArchiving } from './acked-retention-cache';
 
@@ -26,8 +26,8 @@ export async function ackAndArchive(
   const { rows } = await sql<{ id: string | null; token: string | null; archives: boolean | null }>`
     with gone as (
       delete from ${t.messages} m
-      using unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
-      where m.id = r.id and m.lease_token is not distinct from r.token and m.queue = ${queue}
+      using ${deliveryRows(parsed)}
+      where ${matchesDelivery(parsed)} and m.queue = ${queue}
       returning m.id, m.lease_token as token, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.headers, m.body
     ),
     archived as (

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { ackAndArchive } from '../archive/ack-and-archive';
 import { knownToArchive } from '../archive/acked-retention-cache';
 import type { Executor } from '../database/database';
-import { type Delivery, type ParsedReceipt, parseReceipts } from '../database/receipt';
+import { type Delivery, deliveryRows, matchesDelivery, type ParsedReceipt, parseReceipts } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 
 export interface AckResult {
@@ -46,13 +46,18 @@ export async function ackDeliveries(
   if (archives !== false) {
     return ackAndArchive(db, queue, deliveries, { schema, detect: archives === undefined });
   }
-  const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string; token: string | null }>`
-    delete from ${t.messages} m
-    using unnest(${deliveries.map((r) => r.id)}::bigint[], ${deliveries.map((r) => r.token)}::bigint[]) as r(id, token)
-    where m.id = r.id and m.lease_token is not distinct from r.token and m.queue = ${queue}
-    returning m.id, m.lease_token as token`.execute(db);
+  const { rows } = await ackStatement(queue, deliveries, schema).execute(db);
   return rows;
+}
+
+/** @internal The plain ack's DELETE (exported for the plan test). */
+export function ackStatement(queue: string, deliveries: readonly Delivery[], schema?: string) {
+  const t = tablesFor(schema);
+  return sql<{ id: string; token: string | null }>`
+    delete from ${t.messages} m
+    using ${deliveryRows(deliveries)}
+    where ${matchesDelivery(deliveries)} and m.queue = ${queue}
+    returning m.id, m.lease_token as token`;
 }
 
 /**

@@ -8,6 +8,12 @@ import type { ReceivedMessage } from './message';
 export interface ClaimOptions extends SchemaOption {
   /** Lease length for this claim; default is the queue's visibilityTimeoutMs. */
   visibilityTimeoutMs?: number;
+  /**
+   * Count the delivery as an attempt now (default). A consumer that buffers
+   * claims passes false and counts when a handler starts (countAttempts), so
+   * a crash never costs an attempt to a message no handler saw.
+   */
+  countAttempt?: boolean;
 }
 
 interface ClaimedRow {
@@ -50,12 +56,14 @@ export async function claim(
     throw new InvalidInputError('visibilityTimeoutMs', 'must be an integer between 1 and 43200000');
   }
   const t = tablesFor(options.schema);
-  // The statement lives in the claim_messages SQL function (migration
-  // 000004): its plan is cached per connection and pinned to the ordered
+  // The statement lives in the claim_messages SQL function (migrations
+  // 000004 and 000007): its plan is cached per connection and pinned to the ordered
   // index scan; see there for what that measured.
   const claimMessages = sql.id(t.schema, 'claim_messages');
   const { rows } = await sql<ClaimedRow>`
-    select * from ${claimMessages}(${queue}, ${max}::int, ${vt ?? null}::int)`.execute(db);
+    select * from ${claimMessages}(${queue}, ${max}::int, ${vt ?? null}::int, ${options.countAttempt ?? true})`.execute(
+    db,
+  );
   return rows.map((row) => ({
     id: String(row.id),
     receipt: formatReceipt(String(row.id), String(row.lease_token)),

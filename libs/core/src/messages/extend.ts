@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import { parseReceipts } from '../database/receipt';
+import { type Delivery, deliveryRows, matchesDelivery, parseReceipts } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { matchReceipts } from './ack';
@@ -27,12 +27,22 @@ export async function extend(
   }
   if (receipts.length === 0) return { extended: 0, stale: [] };
   const parsed = parseReceipts(receipts);
+  const { rows } = await extendStatement(queue, parsed, visibilityTimeoutMs, schema).execute(db);
+  return matchReceipts(receipts, parsed, rows, 'extended');
+}
+
+/** @internal The extend's UPDATE (exported for the plan test). */
+export function extendStatement(
+  queue: string,
+  parsed: readonly Delivery[],
+  visibilityTimeoutMs: number,
+  schema?: string,
+) {
   const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string; token: string }>`
+  return sql<{ id: string; token: string }>`
     update ${t.messages} m
     set available_at = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
-    from unnest(${parsed.map((r) => r.id)}::bigint[], ${parsed.map((r) => r.token)}::bigint[]) as r(id, token)
-    where m.id = r.id and m.lease_token = r.token and m.queue = ${queue}
-    returning m.id, m.lease_token as token`.execute(db);
-  return matchReceipts(receipts, parsed, rows, 'extended');
+    from ${deliveryRows(parsed)}
+    where ${matchesDelivery(parsed)} and m.queue = ${queue}
+    returning m.id, m.lease_token as token`;
 }

@@ -80,9 +80,22 @@ export async function nackDeliveries(
   items: readonly FailedDelivery[],
   { schema, heldLock = false }: SchemaOption & { heldLock?: boolean } = {},
 ): Promise<{ id: string; token: string | null; outcome: 'retried' | 'dead' }[]> {
+  const { rows } = await nackStatement(queue, items, { schema, heldLock }).execute(db);
+  return rows;
+}
+
+/** @internal The nack statement (exported for the plan test). */
+export function nackStatement(
+  queue: string,
+  items: readonly FailedDelivery[],
+  { schema, heldLock = false }: SchemaOption & { heldLock?: boolean } = {},
+) {
   const t = tablesFor(schema);
   const counted = heldLock ? 1 : 0;
-  const { rows } = await sql<{ id: string; token: string | null; outcome: 'retried' | 'dead' }>`
+  // Every read of messages probes the primary key per receipt, whatever the
+  // statistics say (see matchesDelivery in database/receipt.ts).
+  const ids = sql`${items.map((r) => r.id)}::bigint[]`;
+  return sql<{ id: string; token: string | null; outcome: 'retried' | 'dead' }>`
     with q as (
       select max_attempts, backoff_initial_ms, backoff_max_ms, dead_letter_queue
       from ${t.queues} where name = ${queue}
@@ -103,7 +116,7 @@ export async function nackDeliveries(
       from ${t.messages} m
       join input i on m.id = i.id and m.lease_token is not distinct from i.token
       cross join q
-      where m.queue = ${queue}
+      where m.id = any(${ids}) and m.queue = ${queue}
       for update of m
     ),
     retried as (
@@ -118,18 +131,17 @@ export async function nackDeliveries(
             least(q.backoff_max_ms, q.backoff_initial_ms * power(2, greatest(x.attempts - 1, 0)))
               * (0.5 + random() / 2))
       from target x, q
-      where m.id = x.id and x.attempts < q.max_attempts
+      where m.id = any(${ids}) and m.id = x.id and x.attempts < q.max_attempts
       returning m.id, x.token
     ),
     exhausted as (
       delete from ${t.messages} m using target x, q
-      where m.id = x.id and x.attempts >= q.max_attempts
+      where m.id = any(${ids}) and m.id = x.id and x.attempts >= q.max_attempts
       returning m.id, x.token, m.queue, m.priority, x.attempts, m.enqueued_at, m.group_key, m.dedup_key,
                 coalesce(x.error, m.last_error) as last_error, m.headers, m.body
     ),
     ${deadLetterCtes(t, 'failed on the final attempt')}
     select id, token, 'retried' as outcome from retried
     union all
-    select id, token, 'dead' as outcome from exhausted`.execute(db);
-  return rows;
+    select id, token, 'dead' as outcome from exhausted`;
 }

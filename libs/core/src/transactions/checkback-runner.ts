@@ -1,7 +1,7 @@
-import { describeError } from '../consumer/consumer';
 import type { Executor } from '../database/database';
 import { ConflictError } from '../errors';
 import { type CheckAnswer, callCheckbackUrl, isCheckAnswer } from './call-checkback-url';
+import { type CheckbackAllow, type CheckbackDestinationPolicy, checkbackPolicy } from './checkback-destination';
 import { claimDueChecks } from './claim-due-checks';
 import { commitTransaction } from './commit';
 import { rollbackTransaction } from './rollback';
@@ -36,6 +36,12 @@ export interface CheckbackRunnerOptions {
   checkTimeoutMs?: number;
   /** How long a claimed check is this runner's before another may take it. Default checkTimeoutMs + 20000. */
   leaseMs?: number;
+  /**
+   * Internal destinations the check-back may call (hosts, IPs, CIDRs; see
+   * checkback-destination.ts). By default loopback, private, link-local
+   * (metadata) and other non-public addresses are refused.
+   */
+  checkbackAllow?: CheckbackAllow | CheckbackDestinationPolicy;
   onError?: (error: unknown) => void;
   onCheck?: (event: CheckEvent) => void;
 }
@@ -54,6 +60,7 @@ export class CheckbackRunner {
   private readonly batchSize: number;
   private readonly checkTimeoutMs: number;
   private readonly leaseMs: number;
+  private readonly policy: CheckbackDestinationPolicy;
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -65,6 +72,7 @@ export class CheckbackRunner {
     this.batchSize = options.batchSize ?? 10;
     this.checkTimeoutMs = options.checkTimeoutMs ?? 10_000;
     this.leaseMs = options.leaseMs ?? this.checkTimeoutMs + 20_000;
+    this.policy = checkbackPolicy(options.checkbackAllow);
   }
 
   get running(): boolean {
@@ -130,7 +138,7 @@ export class CheckbackRunner {
     let answer: CheckAnswer;
     try {
       if (transaction.checkbackUrl) {
-        answer = await callCheckbackUrl(transaction.checkbackUrl, transaction, this.checkTimeoutMs);
+        answer = await callCheckbackUrl(transaction.checkbackUrl, transaction, this.checkTimeoutMs, this.policy);
       } else if (checker) {
         answer = await withTimeout(Promise.resolve(checker(transaction)), this.checkTimeoutMs);
         if (!isCheckAnswer(answer)) throw new Error(`checker answered ${JSON.stringify(answer)}`);
@@ -138,7 +146,7 @@ export class CheckbackRunner {
         throw new Error(`no checkbackUrl and no checker registered for "${target}" in this process`);
       }
     } catch (error) {
-      await this.unresolved(transaction, { ...event, error: describeError(error) });
+      await this.unresolved(transaction, { ...event, error: shortReason(error) });
       return;
     }
     event.answer = answer;
@@ -159,7 +167,7 @@ export class CheckbackRunner {
         this.options.onCheck?.({ ...event, outcome: 'alreadyResolved' });
         return;
       }
-      await this.unresolved(transaction, { ...event, error: describeError(error) });
+      await this.unresolved(transaction, { ...event, error: shortReason(error) });
     }
   }
 
@@ -179,6 +187,16 @@ export class CheckbackRunner {
       this.options.onError?.(error);
     }
   }
+}
+
+/**
+ * What lastError keeps of a failed check: the message only. lastError is
+ * shown over REST; a stack names the server's files (the stack of an
+ * in-process checker's error is the checker's business: onCheck has it).
+ */
+function shortReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {

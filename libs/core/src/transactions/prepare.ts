@@ -4,12 +4,15 @@ import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
 import { type OutgoingMessage, toMessageColumns } from '../messages/message';
 import { TopicNotFoundError } from '../topics/topic-settings';
+import { type CheckbackAllow, type CheckbackDestinationPolicy, checkbackPolicy } from './checkback-destination';
 import { checkTopicMessage, topicTargetRow } from './topic-target';
 import { type TransactionTarget, targetColumns, transactionTablesFor } from './transaction';
 
 export interface PrepareOptions extends SchemaOption {
   /** Where the check-back POSTs `{transactionId, queue|topic, headers}`; without it only an in-process checker can answer. */
   checkbackUrl?: string;
+  /** Internal destinations checkbackUrl may name (checkback-destination.ts); the rest of the non-public ones are a 400. */
+  checkbackAllow?: CheckbackAllow | CheckbackDestinationPolicy;
   /** How long the transaction may stay prepared before the first check-back. Default 60000 (RocketMQ's default). */
   checkAfterMs?: number;
   /** Unanswered check-backs before the transaction expires (is rolled back). Default 15. */
@@ -52,7 +55,7 @@ export async function prepareTransaction(
   if (!Number.isInteger(maxChecks) || maxChecks < 1 || maxChecks > 1000) {
     throw new InvalidInputError('maxChecks', 'must be an integer between 1 and 1000');
   }
-  const checkbackUrl = checkUrl(options.checkbackUrl);
+  const checkbackUrl = checkUrl(options.checkbackUrl, options.checkbackAllow);
   const dedupKey = options.dedupKey ?? null;
   if (dedupKey !== null && (typeof dedupKey !== 'string' || dedupKey.length === 0 || dedupKey.length > 256)) {
     throw new InvalidInputError('dedupKey', 'must be a string of 1 to 256 characters');
@@ -90,7 +93,7 @@ function storedMessage(message: OutgoingMessage & { tag?: string }): OutgoingMes
   return { body, headers, delayMs, availableAt: availableAtText, priority, dedupKey, groupKey, tag };
 }
 
-function checkUrl(url: unknown): string | null {
+function checkUrl(url: unknown, allow: PrepareOptions['checkbackAllow']): string | null {
   if (url === undefined || url === null) return null;
   let parsed: URL;
   try {
@@ -102,5 +105,8 @@ function checkUrl(url: unknown): string | null {
     throw new InvalidInputError('checkbackUrl', 'must be an absolute http(s) URL');
   }
   if (url.length > 2048) throw new InvalidInputError('checkbackUrl', 'must be at most 2048 characters');
+  // Checked again on the resolved address at every call (call-checkback-url.ts).
+  const refusal = checkbackPolicy(allow).literalRefusal(parsed);
+  if (refusal) throw new InvalidInputError('checkbackUrl', `is not an allowed destination: ${refusal}`);
   return url;
 }
