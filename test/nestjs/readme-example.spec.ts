@@ -29,7 +29,7 @@ describe('README.md: "Use it from NestJS"', () => {
   it('the documented code is the code this test runs', () => {
     const doc = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const code = readFileSync(path.join(__dirname, 'readme-example.ts'), 'utf8')
-      .replace("from '../../libs/nestjs/src'", "from 'postbox/nestjs'")
+      .replace("from '../../libs/nestjs/src'", "from '@postbox/nestjs'")
       .trim();
     expect(doc).toContain(code);
   });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeBlocks } from '../readme/readme-blocks';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -110,6 +111,7 @@ describe('published packages', () => {
     project('nest10', nest('10'));
     project('nest11', nest('11'));
     project('server', [tarball.postbox, tarball['@postbox/server']]);
+    project('typeorm', [tarball.postbox, 'typeorm@0.3', 'reflect-metadata@0.2']);
     await tools;
   }, 300_000);
 
@@ -226,4 +228,79 @@ describe('published packages', () => {
       'postbox: DATABASE_URL is not set (postbox serve migrates its embedded database by itself)',
     );
   }, 300_000);
+  /** Compiles README.md's TypeScript blocks of one kind as ES modules in a project and runs each. */
+  async function runReadmeScripts(dir: string, kind: string): Promise<Record<string, string>> {
+    const outputs: Record<string, string> = {};
+    const blocks = readmeBlocks().filter((block) => block.kind === kind);
+    expect(blocks.length, `README blocks of kind ${kind}`).toBeGreaterThan(0);
+    for (const block of blocks) {
+      const file = `readme-${block.arg}.mts`;
+      writeFileSync(path.join(dir, file), block.code);
+      const config = path.join(dir, `tsconfig.readme-${block.arg}.json`);
+      writeFileSync(
+        config,
+        JSON.stringify({
+          compilerOptions: {
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            target: 'es2022',
+            strict: true,
+            experimentalDecorators: true,
+            emitDecoratorMetadata: true,
+            skipLibCheck: true,
+            outDir: 'out-readme',
+            types: ['node'],
+          },
+          files: [file],
+        }),
+      );
+      await tsc(dir, config, `README.md:${block.line}`);
+      outputs[block.arg] = await node(dir, path.join('out-readme', `readme-${block.arg}.mjs`), {
+        DATABASE_URL: db.url,
+      }).catch((error) => {
+        throw new Error(`README.md:${block.line} (${block.arg}) failed:\n${error.stdout}${error.stderr}`);
+      });
+    }
+    return outputs;
+  }
+
+  it("README.md's plain-Node blocks (Kysely, pg) run as written against the installed core", async () => {
+    const outputs = await runReadmeScripts(await projects.core, 'core-script');
+    expect(outputs.kysely).toContain("order event { type: 'order.placed', orderId: 42 }");
+    expect(outputs.pg).toContain('payment { paymentId: 7 }');
+  }, 300_000);
+
+  it("README.md's TypeORM block runs as written, the message sent through the SQL function in the ORM's transaction", async () => {
+    const outputs = await runReadmeScripts(await projects.typeorm, 'typeorm-script');
+    expect(outputs.typeorm).toContain('invoice { invoiceId: 7 }');
+  }, 300_000);
+
+  for (const nest of ['10', '11']) {
+    it(`README.md's NestJS block runs as written in a NestJS ${nest} app`, async () => {
+      const dir = await projects[`nest${nest}`];
+      const block = readmeBlocks().find((b) => b.kind === 'nest-file');
+      expect(block).toBeDefined();
+      writeFileSync(path.join(dir, `${block?.arg}.ts`), block?.code as string);
+      cpSync(path.join(FIXTURES, 'readme-nest-driver.ts'), path.join(dir, 'readme-nest-driver.ts'));
+      writeFileSync(
+        path.join(dir, 'tsconfig.readme.json'),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'commonjs',
+            moduleResolution: 'node10',
+            target: 'es2022',
+            strict: true,
+            experimentalDecorators: true,
+            emitDecoratorMetadata: true,
+            outDir: 'out-readme',
+            types: ['node'],
+          },
+          files: ['readme-nest-driver.ts'],
+        }),
+      );
+      await tsc(dir, 'tsconfig.readme.json', `README NestJS block, Nest ${nest}`);
+      const out = await node(dir, 'out-readme/readme-nest-driver.js', { DATABASE_URL: db.url });
+      expect(JSON.parse(out)).toEqual([{ to: 'ada@example.com', template: 'welcome' }]);
+    }, 300_000);
+  }
 });

@@ -50,7 +50,8 @@ describe('scoped API keys (API.md "API keys")', () => {
 
     const created = await a.request('POST', '/v1/keys', { body: { name: 'root', scopes: ['admin'] } });
     expect(created.status).toBe(201);
-    expect(Object.keys(created.body).sort()).toEqual(['key', 'name']);
+    expect(Object.keys(created.body).sort()).toEqual(['key', 'name', 'sqs']);
+    expect(Object.keys(created.body.sqs).sort()).toEqual(['accessKeyId', 'secretAccessKey']);
     expect(created.body.name).toBe('root');
     expect(created.body.key).toMatch(KEY_SHAPE);
     keys.root = created.body.key;

@@ -1,7 +1,6 @@
 import { CreateQueueCommand, ListQueuesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SQS_CREDENTIALS, type SqsCredentials } from '../../apps/server/src/sqs/sqs-credentials';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, startTestServer, type TestServer } from '../server/test-server';
 import { openTestPostbox } from '../setup/test-database';
 import { ACCOUNT, SQS_SECRET, type SqsTestServer, startSqsTestServer } from './sqs-test-server';
@@ -103,29 +102,54 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
     ]);
   });
 
-  it("applies the key's scopes: actions on queues it does not cover are AccessDenied, lists show only its queues", async () => {
-    const sqs = t.sqs();
-    await sqs.send(new CreateQueueCommand({ QueueName: 'scoped-orders' }));
-    await sqs.send(new CreateQueueCommand({ QueueName: 'scoped-billing' }));
-    // A key limited to scoped-orders* (what a scoped DB key will look like through SqsCredentials).
-    const credentials = t.server.app.get<SqsCredentials>(SQS_CREDENTIALS);
-    const lookup = vi.spyOn(credentials, 'lookup').mockResolvedValue({
-      secret: SQS_SECRET,
-      allows: (_action, queue) => queue === null || queue.startsWith('scoped-orders'),
+  it('a stored API key signs as its SigV4 credentials; its scopes and names apply; a revoke holds at once', async () => {
+    const admin = t.sqs();
+    await admin.send(new CreateQueueCommand({ QueueName: 'scoped-orders' }));
+    await admin.send(new CreateQueueCommand({ QueueName: 'scoped-billing' }));
+    admin.destroy();
+    // A producer key limited to scoped-orders*, created over REST as a user would.
+    const created = await request(t.server.url, 'POST', '/v1/keys', {
+      body: { name: 'orders-producer', scopes: ['produce'], names: 'scoped-orders*' },
+      headers: { authorization: `Bearer ${SQS_SECRET}` },
     });
+    expect(created.status).toBe(201);
+    const { accessKeyId, secretAccessKey } = created.body.sqs as { accessKeyId: string; secretAccessKey: string };
+    expect(accessKeyId).toMatch(/^pbk_[0-9a-f]{24}$/);
+    // Only the sha256 of the secret is stored; the signing secret is derived from it, never the bearer key.
+    const { rows: stored } = await t.client.query('select encode(secret_sha256, $1) as h from postbox.api_keys', [
+      'hex',
+    ]);
+    expect(JSON.stringify(stored)).not.toContain(created.body.key.split('_').pop());
+
+    const sqs = t.sqs({ accessKeyId, secret: secretAccessKey });
     try {
       const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'scoped' }));
       expect(listed.QueueUrls).toEqual([`${t.server.url}/${ACCOUNT}/scoped-orders`]);
       await sqs.send(
         new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-orders`, MessageBody: 'ok' }),
       );
-      const denied = await sqs
+      const otherQueue = await sqs
         .send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-billing`, MessageBody: 'no' }))
         .catch((e: Error) => e);
-      expect((denied as Error).name).toBe('AccessDenied');
-      expect(lookup).toHaveBeenCalledWith('postbox');
+      expect((otherQueue as Error).name).toBe('AccessDenied');
+      const notItsScope = await sqs
+        .send(new CreateQueueCommand({ QueueName: 'scoped-orders-new' }))
+        .catch((e: Error) => e);
+      expect((notItsScope as Error).name).toBe('AccessDenied');
+      const wrongSecret = t.sqs({ accessKeyId, secret: `${secretAccessKey}x` });
+      const forged = await wrongSecret.send(new ListQueuesCommand({})).catch((e: Error) => e);
+      wrongSecret.destroy();
+      expect((forged as Error).name).toBe('SignatureDoesNotMatch');
+
+      const revoked = await request(t.server.url, 'DELETE', '/v1/keys/orders-producer', {
+        headers: { authorization: `Bearer ${SQS_SECRET}` },
+      });
+      expect(revoked.status).toBe(204);
+      const afterRevoke = await sqs
+        .send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-orders`, MessageBody: 'late' }))
+        .catch((e: Error) => e);
+      expect((afterRevoke as Error).name).toBe('InvalidClientTokenId');
     } finally {
-      lookup.mockRestore();
       sqs.destroy();
     }
     const { rows } = await t.client.query(

@@ -28,6 +28,7 @@ export { type CreateKeyInput, createKey, KEY_NAME_PATTERN } from './keys/create-
 export { KEY_SCOPES, type KeyScope, NAMES_GLOB_PATTERN, nameMatches, scopesCover } from './keys/key-scopes';
 export { listKeys } from './keys/list-keys';
 export { revokeKey } from './keys/revoke-key';
+export { findSigningKey, type SigningCredentials } from './keys/signing-key';
 export { verifyKey } from './keys/verify-key';
 export type { MaintenanceOptions, MaintenancePass } from './maintenance/maintenance';
 export type { AckResult } from './messages/ack';

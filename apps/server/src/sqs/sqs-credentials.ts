@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SERVER_OPTIONS } from '../postbox.provider';
+import { findSigningKey, type KeyScope, nameMatches, type Postbox, scopesCover } from 'postbox';
+import { AuthMode } from '../auth/auth-mode';
+import { POSTBOX, SERVER_OPTIONS } from '../postbox.provider';
 import type { ServerOptions } from '../server-options';
 
 /** A signing key as the endpoint sees it: its secret and what it may do. */
@@ -9,35 +11,66 @@ export interface SqsCredential {
 }
 
 /**
- * Where access key ids are looked up. `configured` false means no keys exist
- * at all: the endpoint then runs open (dev mode, as the REST API without
- * POSTBOX_API_KEY) and accepts any signature or none.
+ * Where access key ids are looked up. `configured()` false means no keys
+ * exist at all: the endpoint then runs open (dev mode, as the REST API) and
+ * accepts any signature or none.
  */
 export interface SqsCredentials {
-  readonly configured: boolean;
+  configured(): Promise<boolean>;
   lookup(accessKeyId: string): Promise<SqsCredential | null>;
 }
 
 export const SQS_CREDENTIALS = Symbol('SQS_CREDENTIALS');
 
+/** The scope each SQS action needs: the same four scopes as the REST routes. */
+const ACTION_SCOPES: Record<string, readonly KeyScope[]> = {
+  SendMessage: ['produce'],
+  SendMessageBatch: ['produce'],
+  ReceiveMessage: ['consume'],
+  DeleteMessage: ['consume'],
+  DeleteMessageBatch: ['consume'],
+  ChangeMessageVisibility: ['consume'],
+  ChangeMessageVisibilityBatch: ['consume'],
+  GetQueueUrl: ['read', 'produce', 'consume'],
+  GetQueueAttributes: ['read', 'consume'],
+  ListQueues: ['read', 'produce', 'consume'],
+  ListDeadLetterSourceQueues: ['read'],
+};
+const ADMIN_ONLY: readonly KeyScope[] = ['admin'];
+
 /**
- * The bootstrap key POSTBOX_API_KEY as access key id `postbox` with the key
- * as its secret, allowed everything (it is the admin key). Scoped DB keys
- * replace this provider once they exist.
+ * Access key ids are Postbox API keys: `postbox` with POSTBOX_API_KEY as the
+ * secret (the bootstrap admin key), or a stored key's `pbk_<id>` with the
+ * secretAccessKey POST /v1/keys returned (keys/signing-key.ts). A stored
+ * key's scopes and names glob apply per action and queue; looked up on
+ * every request, so a revoke holds at once.
  */
 @Injectable()
-export class BootstrapKeyCredentials implements SqsCredentials {
-  static readonly ACCESS_KEY_ID = 'postbox';
+export class ApiKeyCredentials implements SqsCredentials {
+  static readonly BOOTSTRAP_ACCESS_KEY_ID = 'postbox';
 
-  constructor(@Inject(SERVER_OPTIONS) private readonly options: ServerOptions) {}
+  constructor(
+    @Inject(SERVER_OPTIONS) private readonly options: ServerOptions,
+    @Inject(POSTBOX) private readonly postbox: Postbox,
+    private readonly authMode: AuthMode,
+  ) {}
 
-  get configured(): boolean {
-    return Boolean(this.options.apiKey);
+  configured(): Promise<boolean> {
+    return this.authMode.on();
   }
 
   async lookup(accessKeyId: string): Promise<SqsCredential | null> {
-    const secret = this.options.apiKey;
-    if (!secret || accessKeyId !== BootstrapKeyCredentials.ACCESS_KEY_ID) return null;
-    return { secret, allows: () => true };
+    const bootstrap = this.options.apiKey;
+    if (accessKeyId === ApiKeyCredentials.BOOTSTRAP_ACCESS_KEY_ID) {
+      return bootstrap ? { secret: bootstrap, allows: () => true } : null;
+    }
+    const found = await findSigningKey(this.postbox.db, accessKeyId, { schema: this.postbox.schema });
+    if (!found) return null;
+    const { scopes, names } = found.key;
+    return {
+      secret: found.secretAccessKey,
+      allows: (action, queue) =>
+        scopesCover(scopes, ACTION_SCOPES[action] ?? ADMIN_ONLY) && (queue === null || nameMatches(names, queue)),
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { SqsController } from './sqs.controller';
-import { BootstrapKeyCredentials, SQS_CREDENTIALS } from './sqs-credentials';
+import { ApiKeyCredentials, SQS_CREDENTIALS } from './sqs-credentials';
 import { SqsLongPolls } from './sqs-long-polls';
 import { loadSqsOptions, SQS_OPTIONS } from './sqs-options';
 import { SqsQueueSettings } from './sqs-queue-settings';
@@ -17,7 +17,7 @@ import { SqsRawBodyMiddleware } from './sqs-raw-body.middleware';
     SqsLongPolls,
     SqsQueueSettings,
     { provide: SQS_OPTIONS, useFactory: () => loadSqsOptions() },
-    { provide: SQS_CREDENTIALS, useClass: BootstrapKeyCredentials },
+    { provide: SQS_CREDENTIALS, useClass: ApiKeyCredentials },
   ],
 })
 export class SqsModule implements NestModule {

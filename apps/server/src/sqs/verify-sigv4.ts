@@ -169,7 +169,7 @@ export async function verifySigV4(
   credentials: SqsCredentials,
   now = Date.now(),
 ): Promise<SqsCredential | null> {
-  if (!credentials.configured) return null;
+  if (!(await credentials.configured())) return null;
   const authorization = header(request.headers, 'authorization');
   const q = request.url.indexOf('?');
   const query = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));

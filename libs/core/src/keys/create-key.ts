@@ -4,6 +4,7 @@ import type { SchemaOption } from '../database/tables';
 import { ConflictError, InvalidInputError } from '../errors';
 import { apiKeysTable, formatKey, newKeyParts, sha256 } from './api-key';
 import { checkNamesGlob, checkScopes, type KeyScope } from './key-scopes';
+import { type SigningCredentials, signingCredentialsFor } from './signing-key';
 
 export const KEY_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
 
@@ -23,7 +24,7 @@ export async function createKey(
   db: Executor,
   input: CreateKeyInput,
   { schema }: SchemaOption = {},
-): Promise<{ name: string; key: string }> {
+): Promise<{ name: string; key: string; sqs: SigningCredentials }> {
   if (typeof input.name !== 'string' || !KEY_NAME_PATTERN.test(input.name)) {
     throw new InvalidInputError('name', `must match ${KEY_NAME_PATTERN.source}`);
   }
@@ -36,5 +37,5 @@ export async function createKey(
     on conflict (name) do nothing
     returning name`.execute(db);
   if (rows.length === 0) throw new ConflictError(`API key "${input.name}" already exists`);
-  return { name: input.name, key: formatKey(parts) };
+  return { name: input.name, key: formatKey(parts), sqs: signingCredentialsFor(parts) };
 }

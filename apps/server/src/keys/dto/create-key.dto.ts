@@ -30,9 +30,19 @@ export class KeyParams {
   name!: string;
 }
 
+export class SqsCredentialsView {
+  @ApiProperty() accessKeyId!: string;
+  @ApiProperty() secretAccessKey!: string;
+}
+
 export class CreatedKeyView {
   @ApiProperty() name!: string;
   @ApiProperty({ description: 'The secret, shown this once; only its hash is stored' }) key!: string;
+  @ApiProperty({
+    description:
+      'The same key as SigV4 credentials for the SQS endpoint: accessKeyId and secretAccessKey (derived from the key)',
+  })
+  sqs!: SqsCredentialsView;
 }
 
 export class KeyView {
