@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Postbox } from '../libs/core/src';
+import { Postbox } from '../libs/core/src';
 import { openTestPostbox, type TestDatabase } from './setup/test-database';
 import { until } from './setup/until';
 
@@ -18,7 +18,23 @@ describe('maintenance', () => {
     ({ db, postbox, client } = await openTestPostbox({ maintenance: false }));
   });
 
-  it('is on by default: a library user gets expired dedup keys swept without the service', async () => {
+  it('is on by default: Postbox.create starts it (the archive partitions appear at start)', async () => {
+    const partitions = async () =>
+      (
+        await client.query(
+          "select count(*)::int as n from pg_inherits where inhparent = 'postbox.published_messages'::regclass",
+        )
+      ).rows[0].n as number;
+    expect(await partitions()).toBe(1); // only the default partition in a fresh database
+    const defaults = await Postbox.create({ connectionString: db.url }); // no maintenance option at all
+    try {
+      await until(async () => (await partitions()) > 1, { what: 'hourly partitions created by maintenance' });
+    } finally {
+      await defaults.close();
+    }
+  });
+
+  it('sweeps expired dedup keys on its interval, without the service', async () => {
     await postbox.createQueue('short-dedup', { dedupWindowMs: 1 });
     await postbox.createQueue('long-dedup');
     await postbox.send('short-dedup', { body: 1, dedupKey: 'k' });

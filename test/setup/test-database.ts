@@ -59,7 +59,9 @@ export async function useTestDatabase(): Promise<TestDatabase> {
     url,
     serverUrl,
     async postbox(options = {}) {
-      const postbox = await Postbox.create({ connectionString: url, ...options });
+      // No background housekeeping unless a test asks for it (test/maintenance.spec.ts):
+      // its sweeps would change rows under tests that assert them.
+      const postbox = await Postbox.create({ connectionString: url, maintenance: false, ...options });
       postboxes.push(postbox);
       return postbox;
     },
