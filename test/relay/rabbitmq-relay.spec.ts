@@ -8,6 +8,7 @@ import { RelaysModule } from '../../apps/server/src/relay/relays.module';
 import { parseRelayConfigs, RelaysService } from '../../apps/server/src/relay/relays.provider';
 import { RabbitMqNode, rabbitmqUnavailableReason } from '../../bench/src/workloads/rabbitmq-node';
 import { type Postbox, startRelay } from '../../libs/core/src/index';
+import { PostboxClient, PostboxModule } from '../../libs/nestjs/src';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { until } from '../setup/until';
 
@@ -272,6 +273,26 @@ describe.skipIf(unavailable !== null)('relay to RabbitMQ (a private rabbitmq-ser
       delete process.env.POSTBOX_RELAYS;
     }
     const arrived = await drainSink(node.url, 'served.sink');
+    expect(arrived.map((a) => a.id).sort()).toEqual([...ids].sort());
+  });
+
+  it('PostboxModule.forRoot({ relays }) starts the relays at bootstrap and app.close() stops them', async () => {
+    await declareSink(node.url, 'nest-relayed', 'nest-relayed.sink');
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        PostboxModule.forRoot({
+          connectionString: db.url,
+          maintenance: false,
+          queues: [{ name: 'nest-relayed' }],
+          relays: [{ queue: 'nest-relayed', url: node.url, exchange: 'nest-relayed', routingKey: 'k' }],
+        }),
+      ],
+    }).compile();
+    const app = await moduleRef.init();
+    const { ids } = await app.get(PostboxClient).sendBatch('nest-relayed', [{ body: 1 }, { body: 2 }, { body: 3 }]);
+    await until(() => settled(postbox, 'nest-relayed'), { what: 'nest-relayed relayed' });
+    await app.close();
+    const arrived = await drainSink(node.url, 'nest-relayed.sink');
     expect(arrived.map((a) => a.id).sort()).toEqual([...ids].sort());
   });
 

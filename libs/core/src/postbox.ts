@@ -1,3 +1,4 @@
+import type { Transaction } from 'kysely';
 import type { ClientConfig } from 'pg';
 import { type MaintainArchiveOptions, maintainArchive } from './archive/maintain-archive';
 import { replayQueue } from './archive/replay-queue';
@@ -170,6 +171,16 @@ export class Postbox {
 
   private get opts() {
     return { schema: this.schema };
+  }
+
+  /**
+   * Runs `work` in one database transaction on Postbox's executor: pass the
+   * `trx` to send() and to your own writes, and the messages exist if and
+   * only if the transaction commits.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the app's own Kysely<DB> types the transaction
+  transaction<T>(work: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
   }
 
   createQueue(name: string, options: QueueOptions = {}) {

@@ -28,6 +28,7 @@ export async function createPostbox(
     maxConnections: options.maxConnections,
     schema: options.schema,
     migrate: options.migrate,
+    maintenance: options.maintenance,
     onError,
   });
 }

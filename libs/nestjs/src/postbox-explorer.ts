@@ -15,7 +15,9 @@ import {
   type Consumer,
   describeError,
   type MessageHandler,
+  Postbox,
 } from 'postbox';
+import { ensureQueue, ensureTopic } from './declare-resources';
 import {
   QUEUE_HANDLER_METADATA,
   type QueueHandlerMetadata,
@@ -26,7 +28,6 @@ import {
   type TransactionCheckerMetadata,
 } from './handler-metadata';
 import { POSTBOX_MODULE_OPTIONS } from './postbox.module-definition';
-import { PostboxClient } from './postbox-client';
 import type { PostboxModuleOptions } from './postbox-module-options';
 
 /** One decorated method found at bootstrap. */
@@ -66,14 +67,14 @@ export class PostboxExplorer implements OnApplicationBootstrap, BeforeApplicatio
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-    private readonly client: PostboxClient,
+    private readonly client: Postbox,
     @Inject(POSTBOX_MODULE_OPTIONS) private readonly options: PostboxModuleOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     try {
-      for (const { name, ...settings } of this.options.queues ?? []) await this.client.ensureQueue(name, settings);
-      for (const { name, ...settings } of this.options.topics ?? []) await this.client.ensureTopic(name, settings);
+      for (const { name, ...settings } of this.options.queues ?? []) await ensureQueue(this.client, name, settings);
+      for (const { name, ...settings } of this.options.topics ?? []) await ensureTopic(this.client, name, settings);
       if (this.options.startHandlers === false) return;
       for (const handler of this.find<QueueHandlerMetadata>(QUEUE_HANDLER_METADATA)) {
         await this.startQueueHandler(handler);
@@ -82,10 +83,12 @@ export class PostboxExplorer implements OnApplicationBootstrap, BeforeApplicatio
         await this.startTopicHandler(handler);
       }
       this.registerCheckers(this.find<TransactionCheckerMetadata>(TRANSACTION_CHECKER_METADATA));
+      // Relays to RabbitMQ (needs amqplib): stopped by Postbox.close() at shutdown.
+      for (const relay of this.options.relays ?? []) await this.client.relay(relay);
     } catch (error) {
       // A failed bootstrap gets no shutdown hooks: close what was opened here.
       await this.stopConsumers();
-      await this.client.core.close({ timeoutMs: 0 });
+      await this.client.close({ timeoutMs: 0 });
       throw error;
     }
   }
@@ -95,7 +98,7 @@ export class PostboxExplorer implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.client.core.close({ timeoutMs: this.shutdownTimeoutMs });
+    await this.client.close({ timeoutMs: this.shutdownTimeoutMs });
   }
 
   /** The running handler consumers, for tests and health checks. */
@@ -153,7 +156,7 @@ export class PostboxExplorer implements OnApplicationBootstrap, BeforeApplicatio
     options: QueueHandlerOptions,
   ): Promise<void> {
     const handler: MessageHandler = (message, context) => call(message, context);
-    const consumer = await this.client.core.consume(queue, handler, this.consumeOptions(name, options));
+    const consumer = await this.client.consume(queue, handler, this.consumeOptions(name, options));
     this.consumers.push({ name, consumer });
   }
 
@@ -182,10 +185,10 @@ export class PostboxExplorer implements OnApplicationBootstrap, BeforeApplicatio
       const other = seen.get(metadata.queueOrTopic);
       if (other) throw new Error(`@TransactionChecker('${metadata.queueOrTopic}') is on both ${other} and ${name}`);
       seen.set(metadata.queueOrTopic, name);
-      this.client.core.registerChecker(metadata.queueOrTopic, (transaction) => call(transaction) as CheckAnswer);
+      this.client.registerChecker(metadata.queueOrTopic, (transaction) => call(transaction) as CheckAnswer);
     }
     if (checkers.length === 0) return;
-    this.checkbackRunner = this.client.core.startCheckbackRunner({
+    this.checkbackRunner = this.client.startCheckbackRunner({
       ...this.options.checkback,
       onError: (error) => this.logger.warn(`check-back failed: ${firstLine(error)}`),
       onCheck: (event) => {

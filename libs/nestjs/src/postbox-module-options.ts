@@ -1,5 +1,13 @@
 import type { Pool } from 'pg';
-import type { CheckbackRunnerOptions, ConsumeOptions, Executor, QueueOptions, TopicOptions } from 'postbox';
+import type {
+  CheckbackRunnerOptions,
+  ConsumeOptions,
+  Executor,
+  MaintenanceOptions,
+  QueueOptions,
+  RelayOptions,
+  TopicOptions,
+} from 'postbox';
 
 /** A queue the module creates at start-up if it is missing (same settings again are a no-op). */
 export interface QueueDeclaration extends QueueOptions {
@@ -56,6 +64,13 @@ export interface PostboxModuleOptions {
    * methods: how often it looks for due checks, how long a checker may take.
    */
   checkback?: Pick<CheckbackRunnerOptions, 'pollIntervalMs' | 'batchSize' | 'checkTimeoutMs'>;
+  /**
+   * Outbox relays to RabbitMQ (publisher confirms; `npm install amqplib`),
+   * started at bootstrap after the declared queues, stopped at shutdown.
+   */
+  relays?: RelayOptions[];
+  /** Housekeeping (dedup keys, inbox, half messages, archive partitions): on by default; `false` turns it off. */
+  maintenance?: boolean | MaintenanceOptions;
   /** Start the discovered handlers at application bootstrap. Default true. */
   startHandlers?: boolean;
 }
