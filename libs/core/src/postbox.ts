@@ -1,11 +1,11 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { ClientConfig } from 'pg';
 import { type MaintainArchiveOptions, maintainArchive } from './archive/maintain-archive';
 import { replayQueue } from './archive/replay-queue';
 import { Consumer } from './consumer/consumer';
 import type { ConsumeOptions, MessageHandler } from './consumer/consumer-options';
 import { type ConnectOptions, connect } from './database/connect';
-import type { Executor } from './database/database';
+import { asKysely, type Executor } from './database/database';
 import { runMigrations } from './database/run-migrations';
 import { DEFAULT_SCHEMA, tablesFor } from './database/tables';
 import { type PruneInboxOptions, pruneInbox } from './inbox/prune-inbox';
@@ -91,7 +91,9 @@ export interface SendCallOptions {
  * the one-statement operation of the same name in messages/ or queues/.
  */
 export class Postbox {
-  readonly db: Executor;
+  /** The Kysely instance Postbox issues its statements through (the app's own when `db` was given). */
+  // biome-ignore lint/suspicious/noExplicitAny: any Kysely<DB> of the caller's
+  readonly db: Kysely<any>;
   readonly schema: string;
   readonly listener: WakeupListener;
   private readonly notifier: WakeupNotifier;
@@ -115,7 +117,7 @@ export class Postbox {
     private readonly onError: (error: unknown) => void,
     maintenance: boolean | MaintenanceOptions,
   ) {
-    this.db = db;
+    this.db = asKysely(db);
     this.schema = schema;
     this.closeConnection = closeConnection;
     this.notifier = new WakeupNotifier(db, schema, onError);

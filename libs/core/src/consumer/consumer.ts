@@ -1,5 +1,5 @@
 import type { ControlledTransaction } from 'kysely';
-import type { Executor } from '../database/database';
+import { asKysely, type Executor } from '../database/database';
 import { checkConsumerName, processExactlyOnce } from '../inbox/process-exactly-once';
 import { ack, ackDeliveries } from '../messages/ack';
 import { claim } from '../messages/claim';
@@ -256,7 +256,7 @@ export class Consumer {
   }
 
   private beginStandby(): Promise<OpenTransaction> {
-    const standby = this.deps.db.startTransaction().execute();
+    const standby = asKysely(this.deps.db).startTransaction().execute();
     standby.catch(() => {}); // reported when a claim awaits it
     this.standby = standby;
     return standby;

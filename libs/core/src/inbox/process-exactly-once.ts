@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { Executor } from '../database/database';
+import { asKysely, type Executor } from '../database/database';
 import type { SchemaOption } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { ack } from '../messages/ack';
@@ -55,7 +55,8 @@ export async function processExactlyOnce(
   checkConsumerName(consumer);
   return db.transaction().execute(async (trx) => {
     const ran = await recordInInbox(trx, consumer, message.id, { schema });
-    if (ran) await work(trx);
+    // biome-ignore lint/suspicious/noExplicitAny: the caller's Transaction<TheirDB>
+    if (ran) await work(asKysely(trx) as Transaction<any>);
     const result = await ack(trx, message.queue, [message.receipt], { schema });
     return { ran, acked: result.acked === 1 };
   });
