@@ -46,7 +46,8 @@ async function node(cwd: string, file: string, env: NodeJS.ProcessEnv): Promise<
  * `postbox` bin — and check that the core alone brings no Nest, no HTTP
  * stack and no embedded PostgreSQL.
  */
-describe('published packages', () => {
+// POSTBOX_SKIP_PACKAGING=1: CI's second run (another PostgreSQL version) skips the npm installs.
+describe.skipIf(process.env.POSTBOX_SKIP_PACKAGING === '1')('published packages', () => {
   let db: TestDatabase;
   let scratch: string;
   const tarball: Record<string, string> = {};

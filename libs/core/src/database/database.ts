@@ -32,5 +32,6 @@ export interface TransactionStarter {
  */
 // biome-ignore lint/suspicious/noExplicitAny: any Kysely<DB> of the caller's
 export function asKysely(executor: Executor): Kysely<any> {
+  // biome-ignore lint/suspicious/noExplicitAny: any Kysely<DB> of the caller's
   return executor as unknown as Kysely<any>;
 }
