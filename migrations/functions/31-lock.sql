@@ -13,7 +13,7 @@
 -- count failures: throws and nacks). Lease mode counts every delivery.
 --
 -- Same candidates as claim_messages (30-claim.sql), plan pinned the same
--- way. A candidate whose final lease (of a lease-mode consumer) ran out
+-- way, paused and expired alike (may_hand_out, is_expired: 10-ready.sql). A candidate whose final lease (of a lease-mode consumer) ran out
 -- comes back flagged `exhausted`: the caller dead-letters it through nack
 -- (nack_held in psql) instead of handling it. enqueued_at comes back as
 -- epoch milliseconds: pg parses a timestamptz text with a regex, ~2% of the
@@ -29,18 +29,31 @@ set jit = off
 as $$
   with q as (
     select fifo, max_attempts from :POSTBOX_SCHEMA.queues where name = queue_name
+  ),
+  candidates as (
+    select m.* from :POSTBOX_SCHEMA.messages m
+    -- statement_timestamp(), not now(): the consumer begins the transaction
+    -- ahead of the claim (a standby, to save a round trip at wake-up), and
+    -- now() would be that BEGIN's time, hiding everything that became ready since.
+    where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at, statement_timestamp())
+      and :POSTBOX_SCHEMA.may_hand_out(queue_name)
+      and ((select not fifo from q) or m.group_key is null or m.id = (
+        select min(h.id) from :POSTBOX_SCHEMA.messages h where h.queue = m.queue and h.group_key = m.group_key))
+    order by m.priority, m.available_at, m.id
+    limit max_messages
+    for update of m skip locked
+  ),
+  -- Expired candidates leave in the caller's transaction (committed with the
+  -- batch's acks); the rest stay locked by the CTE above until it ends.
+  expired as (
+    delete from :POSTBOX_SCHEMA.messages m using candidates c
+    where m.id = c.id and :POSTBOX_SCHEMA.is_expired(c.expires_at, statement_timestamp())
+    returning :POSTBOX_SCHEMA.expire(m)
   )
-  select m.id, m.lease_token, m.body, m.headers, m.attempts,
-         extract(epoch from m.enqueued_at)::float8 * 1000, m.group_key, m.priority,
-         m.attempts >= (select max_attempts from q)
-  from :POSTBOX_SCHEMA.messages m
-  -- statement_timestamp(), not now(): the consumer begins the transaction
-  -- ahead of the claim (a standby, to save a round trip at wake-up), and
-  -- now() would be that BEGIN's time, hiding everything that became ready since.
-  where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at, statement_timestamp())
-    and ((select not fifo from q) or m.group_key is null or m.id = (
-      select min(h.id) from :POSTBOX_SCHEMA.messages h where h.queue = m.queue and h.group_key = m.group_key))
-  order by m.priority, m.available_at, m.id
-  limit max_messages
-  for update of m skip locked
+  select c.id, c.lease_token, c.body, c.headers, c.attempts,
+         extract(epoch from c.enqueued_at)::float8 * 1000, c.group_key, c.priority,
+         c.attempts >= (select max_attempts from q)
+  from candidates c
+  where not :POSTBOX_SCHEMA.is_expired(c.expires_at, statement_timestamp())
+  order by c.priority, c.available_at, c.id
 $$;

@@ -25,9 +25,15 @@ begin
     insert into :POSTBOX_SCHEMA.published_messages (id, topic, tag, priority, headers, body)
     values (new_id, topic_name, publish.tag, 0, delivered_headers, publish.body);
   end if;
-  insert into :POSTBOX_SCHEMA.messages (queue, body, headers)
-  select s.queue, publish.body, delivered_headers
-  from :POSTBOX_SCHEMA.subscriptions s
+  -- Each group's queue admits its copy by its own limits (40-send.sql).
+  perform :POSTBOX_SCHEMA.admit_message(q.name, q.max_message_bytes, publish.body, delivered_headers, 'message'),
+          case when q.max_length is null then true else :POSTBOX_SCHEMA.admit_length(q.name, 1) end
+  from :POSTBOX_SCHEMA.subscriptions s join :POSTBOX_SCHEMA.queues q on q.name = s.queue
+  where s.topic = topic_name and (s.tags is null or publish.tag = any (s.tags))
+  order by s.queue;
+  insert into :POSTBOX_SCHEMA.messages (queue, body, headers, expires_at)
+  select s.queue, publish.body, delivered_headers, :POSTBOX_SCHEMA.expiry(null, q.message_ttl_ms)
+  from :POSTBOX_SCHEMA.subscriptions s join :POSTBOX_SCHEMA.queues q on q.name = s.queue
   where s.topic = topic_name and (s.tags is null or publish.tag = any (s.tags))
   order by s.queue;
   perform pg_notify(':POSTBOX_SCHEMA.wakeup', s.queue)

@@ -18,7 +18,16 @@ export { isMessageId, parseReceipt } from './database/receipt';
 export { type MigrateOptions, runMigrations } from './database/run-migrations';
 export { DEFAULT_SCHEMA } from './database/tables';
 // Errors
-export { ConflictError, InvalidInputError, NotFoundError, PostboxError, QueueNotFoundError } from './errors';
+// Operating a queue (docs/queue-controls.md)
+export {
+  ConflictError,
+  InvalidInputError,
+  MessageTooLargeError,
+  NotFoundError,
+  PostboxError,
+  QueueFullError,
+  QueueNotFoundError,
+} from './errors';
 // Exactly-once consumers
 export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
 // API keys (scoped, stored hashed): what the service and the SQS endpoint authenticate with
@@ -52,10 +61,15 @@ export {
   type SendCallOptions,
 } from './postbox';
 export type { CreateQueueResult } from './queues/create-queue';
+export { pauseQueue } from './queues/pause-queue';
 // Queues
 export {
   type BackoffSettings,
+  EXPIRED_TO,
+  type ExpiredTo,
   MAX_RETENTION_MS,
+  OVERFLOW,
+  type Overflow,
   QUEUE_LIMITS,
   QUEUE_NAME,
   type Queue,
@@ -63,6 +77,8 @@ export {
   type QueueSettings,
 } from './queues/queue-settings';
 export { EXACT_STATS_LIMIT, type QueueWithStats } from './queues/queue-stats';
+export { resumeQueue } from './queues/resume-queue';
+export { updateQueue } from './queues/update-queue';
 // Relay to RabbitMQ (needs the optional peer dependency amqplib)
 export { BrokerNackError, RelayStoppedError, UnroutableError } from './relay/broker-link';
 export type { AmqpConnectOptions, RelayOptions, RelayStats, RoutingKeyOption } from './relay/relay-options';
@@ -70,6 +86,7 @@ export { MissingRoutingKeyError } from './relay/routing-key';
 export { RELAY_GROUP_HEADER, RELAY_QUEUE_HEADER, type Relay, relayToRabbitMq, startRelay } from './relay/start-relay';
 export type { CreateTopicResult } from './topics/create-topic';
 export type { SubscriptionWithStats, TopicWithSubscriptions } from './topics/list-topics';
+export { setGroupPaused } from './topics/pause-group';
 // Topics (pub/sub)
 export { type PublishResult, publish, publishBatch } from './topics/publish';
 export type { ReplayOptions } from './topics/replay-topic';

@@ -24,13 +24,17 @@ import { type SendResult, send, sendBatch } from './messages/send';
 import { createQueue } from './queues/create-queue';
 import { deleteQueue } from './queues/delete-queue';
 import { getQueue } from './queues/get-queue';
+import { pauseQueue } from './queues/pause-queue';
 import type { QueueOptions } from './queues/queue-settings';
 import { getQueueStats, listQueues } from './queues/queue-stats';
+import { resumeQueue } from './queues/resume-queue';
+import { updateQueue } from './queues/update-queue';
 import type { RelayOptions } from './relay/relay-options';
 import { type Relay, startRelay } from './relay/start-relay';
 import { createTopic } from './topics/create-topic';
 import { deleteTopic } from './topics/delete-topic';
 import { getTopic, listTopics } from './topics/list-topics';
+import { setGroupPaused } from './topics/pause-group';
 import { publish, publishBatch } from './topics/publish';
 import { type ReplayOptions, replayTopic } from './topics/replay-topic';
 import { type SubscribeOptions, subscribe, unsubscribe } from './topics/subscribe';
@@ -200,6 +204,18 @@ export class Postbox {
   deleteQueue(name: string) {
     return deleteQueue(this.db, name, this.opts);
   }
+  /** Changes any subset of a queue's settings in place (docs/queue-controls.md: effect of each). */
+  updateQueue(name: string, changes: QueueOptions) {
+    return updateQueue(this.db, name, changes, this.opts);
+  }
+  /** Receives and consumers get nothing until resumeQueue; sends still land. */
+  pauseQueue(name: string) {
+    return pauseQueue(this.db, name, this.opts);
+  }
+  /** Undoes pauseQueue and wakes waiting receives and consumers at once. */
+  resumeQueue(name: string) {
+    return resumeQueue(this.db, name, this.opts);
+  }
 
   /** Outside a transaction, concurrent sends to one queue share a statement (group commit: group-commit-sender.ts). */
   send(queue: string, message: OutgoingMessage, { trx }: SendCallOptions = {}) {
@@ -317,6 +333,13 @@ export class Postbox {
   }
   unsubscribe(topic: string, group: string) {
     return unsubscribe(this.db, topic, group, this.opts);
+  }
+  /** Pauses one consumer group alone (its queue); the topic's other groups go on. */
+  pauseGroup(topic: string, group: string) {
+    return setGroupPaused(this.db, topic, group, true, this.opts);
+  }
+  resumeGroup(topic: string, group: string) {
+    return setGroupPaused(this.db, topic, group, false, this.opts);
   }
   /** One statement however many groups; pass `trx` for the outbox. */
   publish(topic: string, message: PublishedMessage, { trx }: SendCallOptions = {}) {

@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
+import { toAdmissionError } from '../queues/admission-error';
 import { notifyQueue } from '../wakeups/wakeup';
 import type { WakeupNotifier } from '../wakeups/wakeup-notifier';
 import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
@@ -95,18 +96,57 @@ export async function insertMessages(
     ? sql`select pg_notify(${t.wakeupChannel}, ${queue})`
     : sql`select where false`;
   const useDedup = columns.some((c) => c.dedupKey !== null);
+  const admit = admission(t, queue, columns.length);
   const statement = useDedup
-    ? sendWithDedup(t, queue, recordsetInput(columns), wake)
+    ? sendWithDedup(t, queue, recordsetInput(columns), wake, admit)
     : columns.length === 1
-      ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null)
-      : sendPlain(t, queue, recordsetInput(columns), wake);
-  const { rows } = await sql<{ id: string; duplicate: boolean }>`${statement}`.execute(db);
+      ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null, admit)
+      : sendPlain(t, queue, recordsetInput(columns), wake, admit);
+  let rows: { id: string; duplicate: boolean }[];
+  try {
+    ({ rows } = await sql<{ id: string; duplicate: boolean }>`${statement}`.execute(db));
+  } catch (error) {
+    throw toAdmissionError(error, queue);
+  }
   if (rows.length === 0) throw new QueueNotFoundError(queue);
   const duplicates: number[] = [];
   rows.forEach((row, i) => {
     if (row.duplicate) duplicates.push(i);
   });
   return { ids: rows.map((r) => String(r.id)), duplicates };
+}
+
+/**
+ * What the queue admits (migrations/functions/40-send.sql), as the pieces
+ * each statement below puts in its own place:
+ * - `length`: a boolean column of the queue row's CTE; admit_length runs
+ *   once per statement, and only for a queue with a maxLength.
+ * - `message(body, headers, ord)`: a condition per message (maxMessageBytes).
+ * - `expiry(expiresAt)`: the expires_at column (the message's own, else the
+ *   queue's messageTtlMs).
+ * The queue row is aliased `q` and must carry max_length, max_message_bytes
+ * and message_ttl_ms.
+ */
+interface Admission {
+  length: RawBuilder<unknown>;
+  message(
+    body: RawBuilder<unknown>,
+    headers: RawBuilder<unknown>,
+    ord: RawBuilder<unknown> | null,
+  ): RawBuilder<unknown>;
+  expiry(expiresAt: RawBuilder<unknown>): RawBuilder<unknown>;
+}
+
+function admission(t: PostboxTables, queue: string, count: number): Admission {
+  const fn = (name: string) => sql.id(t.schema, name);
+  return {
+    length: sql`case when q.max_length is null then true else ${fn('admit_length')}(${queue}::text, ${count}::int) end`,
+    message: (body, headers, ord) =>
+      sql`${fn('admit_message')}(q.name, q.max_message_bytes, ${body}, ${headers}, ${
+        ord === null || count === 1 ? sql`'message'` : sql`'messages[' || (${ord} - 1) || ']'`
+      })`,
+    expiry: (expiresAt) => sql`${fn('expiry')}(${expiresAt}, q.message_ttl_ms)`,
+  };
 }
 
 /**
@@ -119,8 +159,9 @@ export async function insertMessages(
 function recordsetInput(columns: readonly MessageColumns[]): RawBuilder<unknown> {
   const json = `[${columns.map(recordJson).join(',')}]`;
   return sql`rows from (jsonb_to_recordset(${json}::jsonb) as (
-      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text
-    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, ord)`;
+      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
+      expires_at timestamptz
+    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, ord)`;
 }
 
 /** One message as a JSON object, reusing the already-serialized body and headers. */
@@ -132,6 +173,7 @@ function recordJson(c: MessageColumns): string {
   if (c.availableAt !== null) json += `,"available_at":${JSON.stringify(c.availableAt)}`;
   if (c.groupKey !== null) json += `,"group_key":${JSON.stringify(c.groupKey)}`;
   if (c.dedupKey !== null) json += `,"dedup_key":${JSON.stringify(c.dedupKey)}`;
+  if (c.expiresAt !== null) json += `,"expires_at":${JSON.stringify(c.expiresAt)}`;
   return `${json}}`;
 }
 
@@ -141,13 +183,21 @@ function recordJson(c: MessageColumns): string {
  * plan vs 0.15-0.6 ms for the CTE over a recordset), and single sends are
  * bound by per-statement cost, not rows.
  */
-function sendOne(t: PostboxTables, queue: string, c: MessageColumns, wake: RawBuilder<unknown> | null) {
+function sendOne(
+  t: PostboxTables,
+  queue: string,
+  c: MessageColumns,
+  wake: RawBuilder<unknown> | null,
+  admit: Admission,
+) {
+  // The body and headers once, in a subquery: the size check reads them too.
   const insert = sql`
-      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key)
-      select q.name, ${c.body}::jsonb, ${c.headers}::jsonb, ${c.priority}::int,
+      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, expires_at)
+      select q.name, i.body, i.headers, ${c.priority}::int,
              coalesce(${c.availableAt}::timestamptz, now() + ${c.delayMs}::bigint * interval '1 millisecond'),
-             ${c.groupKey}::text
-      from ${t.queues} q where q.name = ${queue}
+             ${c.groupKey}::text, ${admit.expiry(sql`${c.expiresAt}::timestamptz`)}
+      from ${t.queues} q, (select ${c.body}::jsonb as body, ${c.headers}::jsonb as headers) i
+      where q.name = ${queue} and ${admit.message(sql`i.body`, sql`i.headers`, null)} and ${admit.length}
       returning id, false as duplicate`;
   if (!wake) return insert;
   return sql`with ins as (${insert}), wake as (${wake}) select ins.id, ins.duplicate from ins left join wake on true`;
@@ -158,14 +208,25 @@ function sendOne(t: PostboxTables, queue: string, c: MessageColumns, wake: RawBu
  * insert nothing (→ 404) without a foreign key, whose per-row KEY SHARE lock
  * on the queue row would make every concurrent producer contend on it.
  */
-function sendPlain(t: PostboxTables, queue: string, input: RawBuilder<unknown>, wake: RawBuilder<unknown>) {
+function sendPlain(
+  t: PostboxTables,
+  queue: string,
+  input: RawBuilder<unknown>,
+  wake: RawBuilder<unknown>,
+  admit: Admission,
+) {
   return sql`
-    with q as (select name from ${t.queues} where name = ${queue}),
+    with q as (
+      select name, max_length, max_message_bytes, message_ttl_ms, ${admit.length} as admitted
+      from ${t.queues} q where name = ${queue}
+    ),
     ins as (
-      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, dedup_key)
+      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, dedup_key, expires_at)
       select q.name, coalesce(t.body, 'null'::jsonb), t.headers, coalesce(t.priority, 0),
-             coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key
+             coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key,
+             ${admit.expiry(sql`t.expires_at`)}
       from q, ${input}
+      where q.admitted and ${admit.message(sql`coalesce(t.body, 'null'::jsonb)`, sql`t.headers`, sql`t.ord`)}
       order by t.ord
       returning id
     ),
@@ -179,12 +240,22 @@ function sendPlain(t: PostboxTables, queue: string, input: RawBuilder<unknown>, 
  * same key and returns its row), and only messages that won their key are
  * inserted. A key whose window has expired is taken over by the new message.
  */
-function sendWithDedup(t: PostboxTables, queue: string, input: RawBuilder<unknown>, wake: RawBuilder<unknown>) {
+function sendWithDedup(
+  t: PostboxTables,
+  queue: string,
+  input: RawBuilder<unknown>,
+  wake: RawBuilder<unknown>,
+  admit: Admission,
+) {
   return sql`
-    with q as (select name, dedup_window_ms from ${t.queues} where name = ${queue}),
+    with q as materialized (
+      select name, dedup_window_ms, max_length, max_message_bytes, message_ttl_ms, ${admit.length} as admitted
+      from ${t.queues} q where name = ${queue}
+    ),
     input as materialized (
-      select t.*, nextval(${t.messagesIdSeq}::regclass) as new_id
+      select t.*, nextval(${t.messagesIdSeq}::regclass) as new_id, ${admit.expiry(sql`t.expires_at`)} as expiry
       from q, ${input}
+      where q.admitted and ${admit.message(sql`coalesce(t.body, 'null'::jsonb)`, sql`t.headers`, sql`t.ord`)}
       order by t.ord
     ),
     first_per_key as (
@@ -205,9 +276,10 @@ function sendWithDedup(t: PostboxTables, queue: string, input: RawBuilder<unknow
       from input i left join keys k on k.dedup_key = i.dedup_key
     ),
     ins as (
-      insert into ${t.messages} (id, queue, body, headers, priority, available_at, group_key, dedup_key)
+      insert into ${t.messages} (id, queue, body, headers, priority, available_at, group_key, dedup_key, expires_at)
       select r.new_id, ${queue}, coalesce(r.body, 'null'::jsonb), r.headers, coalesce(r.priority, 0),
-             coalesce(r.available_at, now() + coalesce(r.delay_ms, 0) * interval '1 millisecond'), r.group_key, r.dedup_key
+             coalesce(r.available_at, now() + coalesce(r.delay_ms, 0) * interval '1 millisecond'), r.group_key, r.dedup_key,
+             r.expiry
       from resolved r where r.message_id = r.new_id
       order by r.ord
       returning id

@@ -1,0 +1,30 @@
+--! Previous: sha1:5d0f5a692c78a16d3a3a9b0d361fb2e1dde4914f
+--! Hash: sha1:1754438435e876422e5d6a3b7a9d8ad2edc1691f
+
+-- Issue 13, items 1, 3, 5, 6 and 8: operating a queue (docs/queue-controls.md).
+-- Columns only; the rules that read them live in migrations/functions/.
+--
+-- paused: claim_messages and lock_messages hand nothing out while it is set
+--   (may_hand_out, 10-ready.sql); sends still land.
+-- message_ttl_ms / messages.expires_at: a message not delivered by expires_at
+--   is never delivered (is_expired, 10-ready.sql); expired_to says whether it
+--   goes to the dead letters (reason "expired") or is dropped.
+-- max_length / overflow: RabbitMQ's x-max-length, checked in the send
+--   statement (admit_length, 40-send.sql).
+-- max_message_bytes: body plus headers as JSON text, checked in the send
+--   statement (admit_message, 40-send.sql). 1 MiB, as SQS's maximum.
+alter table :POSTBOX_SCHEMA.queues
+  add column paused boolean not null default false,
+  add column message_ttl_ms bigint check (message_ttl_ms between 1 and 3153600000000),
+  add column expired_to text not null default 'deadLetter' check (expired_to in ('deadLetter', 'drop')),
+  add column max_length int check (max_length between 1 and 1000000),
+  add column overflow text not null default 'reject' check (overflow in ('reject', 'dropOldest')),
+  add column max_message_bytes int not null default 1048576 check (max_message_bytes between 1 and 16777216);
+
+-- Null for every message without a TTL: no bytes beyond the null bitmap the
+-- row already has, and nothing for the claim to compare but a null.
+alter table :POSTBOX_SCHEMA.messages add column expires_at timestamptz;
+
+-- send() gains expires_at (migrations/functions/40-send.sql): the old
+-- signature goes, or a call without it would be ambiguous.
+drop function :POSTBOX_SCHEMA.send(text, jsonb, jsonb, int, int);
