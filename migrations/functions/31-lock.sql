@@ -55,5 +55,4 @@ as $$
          c.attempts >= (select max_attempts from q)
   from candidates c
   where not :POSTBOX_SCHEMA.is_expired(c.expires_at, statement_timestamp())
-  order by c.priority, c.available_at, c.id
 $$;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -17,6 +17,7 @@ import { POSTBOX, type Postbox } from '../postbox.provider';
 import { CreateQueueDto } from './dto/create-queue.dto';
 import { QueueParams } from './dto/queue-params.dto';
 import { QueueView, toQueueView } from './dto/queue-view';
+import { UpdateQueueDto } from './dto/update-queue.dto';
 
 @ApiTags('queues')
 @ApiBearerAuth()
@@ -59,5 +60,36 @@ export class QueuesController {
   @RequiresScope('admin')
   async delete(@Param() { queue }: QueueParams): Promise<void> {
     if (!(await this.postbox.deleteQueue(queue))) throw new QueueNotFoundError(queue);
+  }
+
+  // Operating a queue (docs/queue-controls.md). Each answers the queue with its depth.
+
+  @Patch(':queue')
+  @ApiOkResponse({ type: QueueView, description: 'Changed in place; in-flight messages keep their lease' })
+  @ApiNotFoundResponse()
+  @RequiresScope('admin')
+  async update(@Param() { queue }: QueueParams, @Body() dto: UpdateQueueDto): Promise<QueueView> {
+    await this.postbox.updateQueue(queue, dto);
+    return toQueueView(await this.postbox.getQueueStats(queue));
+  }
+
+  @Post(':queue/pause')
+  @HttpCode(200)
+  @ApiOkResponse({ type: QueueView, description: 'paused: true; receives and consumers get nothing, sends land' })
+  @ApiNotFoundResponse()
+  @RequiresScope('admin')
+  async pause(@Param() { queue }: QueueParams): Promise<QueueView> {
+    await this.postbox.pauseQueue(queue);
+    return toQueueView(await this.postbox.getQueueStats(queue));
+  }
+
+  @Post(':queue/resume')
+  @HttpCode(200)
+  @ApiOkResponse({ type: QueueView, description: 'paused: false; waiting consumers are woken' })
+  @ApiNotFoundResponse()
+  @RequiresScope('admin')
+  async resume(@Param() { queue }: QueueParams): Promise<QueueView> {
+    await this.postbox.resumeQueue(queue);
+    return toQueueView(await this.postbox.getQueueStats(queue));
   }
 }
