@@ -25,8 +25,10 @@ begin
     insert into :POSTBOX_SCHEMA.published_messages (id, topic, tag, priority, headers, body)
     values (new_id, topic_name, publish.tag, 0, delivered_headers, publish.body);
   end if;
-  -- Each group's queue admits its copy by its own limits (40-send.sql).
-  perform :POSTBOX_SCHEMA.admit_message(q.name, q.max_message_bytes, publish.body, delivered_headers, 'message'),
+  -- Each group's queue admits its copy by its own limits (40-send.sql); the
+  -- size is what the publisher sent (its headers, not the topic's).
+  perform :POSTBOX_SCHEMA.admit_message(
+            q.name, q.max_message_bytes, :POSTBOX_SCHEMA.message_bytes(publish.body, publish.headers), 'message'),
           case when q.max_length is null then true else :POSTBOX_SCHEMA.admit_length(q.name, 1) end
   from :POSTBOX_SCHEMA.subscriptions s join :POSTBOX_SCHEMA.queues q on q.name = s.queue
   where s.topic = topic_name and (s.tags is null or publish.tag = any (s.tags))

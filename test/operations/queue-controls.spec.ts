@@ -2,15 +2,16 @@ import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, MessageTooLargeError, QueueFullError } from '../../libs/core/src/errors';
 import type { Postbox } from '../../libs/core/src/postbox';
-import { openTestPostbox } from '../setup/test-database';
+import { openTestPostbox, type TestDatabase } from '../setup/test-database';
 import { sleep, until } from '../setup/until';
 
 /** Issue 13 items 1, 3, 5, 6, 8 against real PostgreSQL: library and psql. */
 describe('queue controls', () => {
   let postbox: Postbox;
   let client: pg.Client;
+  let db: TestDatabase;
   beforeAll(async () => {
-    ({ postbox, client } = await openTestPostbox());
+    ({ postbox, client, db } = await openTestPostbox());
   });
 
   const rows = async (queue: string) =>
@@ -272,6 +273,37 @@ describe('queue controls', () => {
         { body: 1, last_error: 'dropped: queue reached maxLength (overflow: dropOldest)' },
         { body: 2, last_error: 'dropped: queue reached maxLength (overflow: dropOldest)' },
       ]);
+    });
+
+    it('concurrent uncommitted sends overshoot by at most (N - 1) x batch, as docs/queue-controls.md says', async () => {
+      await postbox.createQueue('l-race', { maxLength: 10 });
+      await postbox.sendBatch(
+        'l-race',
+        Array.from({ length: 9 }, (_, i) => ({ body: i })),
+      );
+      // Three producers, each in its own open transaction: none sees the others' row.
+      const producers = await Promise.all([db.client(), db.client(), db.client()]);
+      for (const p of producers) {
+        await p.query('begin');
+        await p.query(`select postbox.send('l-race', '"x"')`);
+      }
+      for (const p of producers) await p.query('commit');
+      // 9 + 3 = 12 = maxLength + (3 - 1) x 1: the bound, reached.
+      expect((await rows('l-race')).length).toBe(12);
+      // Once committed, everyone sees them: the next send is refused.
+      await expect(postbox.send('l-race', { body: 'y' })).rejects.toThrow(QueueFullError);
+      // Sequential producers never overshoot.
+      await postbox.createQueue('l-seq', { maxLength: 10 });
+      const outcomes = [];
+      for (let i = 0; i < 15; i++)
+        outcomes.push(
+          await postbox.send('l-seq', { body: i }).then(
+            () => 'ok',
+            () => 'full',
+          ),
+        );
+      expect(outcomes.filter((o) => o === 'ok').length).toBe(10);
+      expect((await rows('l-seq')).length).toBe(10);
     });
 
     it('publish respects each group queue limit', async () => {

@@ -84,6 +84,8 @@ export interface MessageColumns {
   dedupKey: string | null;
   groupKey: string | null;
   expiresAt: string | null;
+  /** body + headers as the JSON text sent, in UTF-8 bytes: what maxMessageBytes limits (40-send.sql). */
+  bytes: number;
 }
 
 /** A time the API takes (availableAt, expiresAt) as ISO-8601, or null when absent. */
@@ -149,5 +151,6 @@ export function toMessageColumns(message: OutgoingMessage, prefix = ''): Message
     dedupKey: checkKey(message.dedupKey, `${prefix}dedupKey`),
     groupKey: checkKey(message.groupKey, `${prefix}groupKey`),
     expiresAt: checkTime(message.expiresAt, `${prefix}expiresAt`),
+    bytes: Buffer.byteLength(body) + (headers === null ? 0 : Buffer.byteLength(headers)),
   };
 }

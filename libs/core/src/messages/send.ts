@@ -121,7 +121,8 @@ export async function insertMessages(
  * each statement below puts in its own place:
  * - `length`: a boolean column of the queue row's CTE; admit_length runs
  *   once per statement, and only for a queue with a maxLength.
- * - `message(body, headers, ord)`: a condition per message (maxMessageBytes).
+ * - `message(bytes, ord)`: a condition per message (maxMessageBytes; the
+ *   size is MessageColumns.bytes, measured in TypeScript, not printed by Postgres).
  * - `expiry(expiresAt)`: the expires_at column (the message's own, else the
  *   queue's messageTtlMs).
  * The queue row is aliased `q` and must carry max_length, max_message_bytes
@@ -129,11 +130,7 @@ export async function insertMessages(
  */
 interface Admission {
   length: RawBuilder<unknown>;
-  message(
-    body: RawBuilder<unknown>,
-    headers: RawBuilder<unknown>,
-    ord: RawBuilder<unknown> | null,
-  ): RawBuilder<unknown>;
+  message(bytes: RawBuilder<unknown>, ord: RawBuilder<unknown> | null): RawBuilder<unknown>;
   expiry(expiresAt: RawBuilder<unknown>): RawBuilder<unknown>;
 }
 
@@ -141,8 +138,8 @@ function admission(t: PostboxTables, queue: string, count: number): Admission {
   const fn = (name: string) => sql.id(t.schema, name);
   return {
     length: sql`case when q.max_length is null then true else ${fn('admit_length')}(${queue}::text, ${count}::int) end`,
-    message: (body, headers, ord) =>
-      sql`${fn('admit_message')}(q.name, q.max_message_bytes, ${body}, ${headers}, ${
+    message: (bytes, ord) =>
+      sql`${fn('admit_message')}(q.name, q.max_message_bytes, ${bytes}, ${
         ord === null || count === 1 ? sql`'message'` : sql`'messages[' || (${ord} - 1) || ']'`
       })`,
     expiry: (expiresAt) => sql`${fn('expiry')}(${expiresAt}, q.message_ttl_ms)`,
@@ -160,8 +157,8 @@ function recordsetInput(columns: readonly MessageColumns[]): RawBuilder<unknown>
   const json = `[${columns.map(recordJson).join(',')}]`;
   return sql`rows from (jsonb_to_recordset(${json}::jsonb) as (
       body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
-      expires_at timestamptz
-    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, ord)`;
+      expires_at timestamptz, bytes bigint
+    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, bytes, ord)`;
 }
 
 /** One message as a JSON object, reusing the already-serialized body and headers. */
@@ -174,6 +171,7 @@ function recordJson(c: MessageColumns): string {
   if (c.groupKey !== null) json += `,"group_key":${JSON.stringify(c.groupKey)}`;
   if (c.dedupKey !== null) json += `,"dedup_key":${JSON.stringify(c.dedupKey)}`;
   if (c.expiresAt !== null) json += `,"expires_at":${JSON.stringify(c.expiresAt)}`;
+  json += `,"bytes":${c.bytes}`;
   return `${json}}`;
 }
 
@@ -190,14 +188,13 @@ function sendOne(
   wake: RawBuilder<unknown> | null,
   admit: Admission,
 ) {
-  // The body and headers once, in a subquery: the size check reads them too.
   const insert = sql`
       insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, expires_at)
-      select q.name, i.body, i.headers, ${c.priority}::int,
+      select q.name, ${c.body}::jsonb, ${c.headers}::jsonb, ${c.priority}::int,
              coalesce(${c.availableAt}::timestamptz, now() + ${c.delayMs}::bigint * interval '1 millisecond'),
              ${c.groupKey}::text, ${admit.expiry(sql`${c.expiresAt}::timestamptz`)}
-      from ${t.queues} q, (select ${c.body}::jsonb as body, ${c.headers}::jsonb as headers) i
-      where q.name = ${queue} and ${admit.message(sql`i.body`, sql`i.headers`, null)} and ${admit.length}
+      from ${t.queues} q
+      where q.name = ${queue} and ${admit.message(sql`${c.bytes}::bigint`, null)} and ${admit.length}
       returning id, false as duplicate`;
   if (!wake) return insert;
   return sql`with ins as (${insert}), wake as (${wake}) select ins.id, ins.duplicate from ins left join wake on true`;
@@ -226,7 +223,7 @@ function sendPlain(
              coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key,
              ${admit.expiry(sql`t.expires_at`)}
       from q, ${input}
-      where q.admitted and ${admit.message(sql`coalesce(t.body, 'null'::jsonb)`, sql`t.headers`, sql`t.ord`)}
+      where q.admitted and ${admit.message(sql`t.bytes`, sql`t.ord`)}
       order by t.ord
       returning id
     ),
@@ -255,7 +252,7 @@ function sendWithDedup(
     input as materialized (
       select t.*, nextval(${t.messagesIdSeq}::regclass) as new_id, ${admit.expiry(sql`t.expires_at`)} as expiry
       from q, ${input}
-      where q.admitted and ${admit.message(sql`coalesce(t.body, 'null'::jsonb)`, sql`t.headers`, sql`t.ord`)}
+      where q.admitted and ${admit.message(sql`t.bytes`, sql`t.ord`)}
       order by t.ord
     ),
     first_per_key as (

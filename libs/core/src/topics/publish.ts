@@ -90,7 +90,7 @@ export async function publishBatch(
     ({ rows } = await sql<PublishRow>`
     with topic as (select name, retention_ms from ${t.topics} where name = ${topic}),
     input as materialized (
-      select i.ord, i.body, i.priority, i.group_key, i.tag, i.expires_at,
+      select i.ord, i.body, i.priority, i.group_key, i.tag, i.expires_at, i.bytes,
              coalesce(i.available_at, now() + i.delay_ms * interval '1 millisecond') as available_at,
              m.id,
              coalesce(i.headers, '{}'::jsonb)
@@ -106,8 +106,9 @@ export async function publishBatch(
           ${columns.map((c) => c.availableAt)}::timestamptz[],
           ${columns.map((c) => c.groupKey)}::text[],
           ${columns.map((c) => c.tag)}::text[],
-          ${columns.map((c) => c.expiresAt)}::timestamptz[]
-        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, expires_at, ord),
+          ${columns.map((c) => c.expiresAt)}::timestamptz[],
+          ${columns.map((c) => c.bytes)}::bigint[]
+        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, expires_at, bytes, ord),
         lateral (select nextval(${t.topicMessageIdSeq}::regclass) as id) m
       order by i.ord
     ),
@@ -128,7 +129,7 @@ export async function publishBatch(
       select d.queue, i.body, i.headers, i.priority, i.available_at, i.group_key, ${fn('expiry')}(i.expires_at, q.message_ttl_ms)
       from deliveries d join input i on i.ord = d.ord join admitting q on q.name = d.queue
       where q.admitted
-        and ${fn('admit_message')}(q.name, q.max_message_bytes, i.body, i.headers,
+        and ${fn('admit_message')}(q.name, q.max_message_bytes, i.bytes,
               ${single ? sql`'message'` : sql`'messages[' || (i.ord - 1) || ']'`})
       order by i.ord, d.queue
     ),
