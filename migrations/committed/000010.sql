@@ -1,5 +1,5 @@
 --! Previous: sha1:5d0f5a692c78a16d3a3a9b0d361fb2e1dde4914f
---! Hash: sha1:1754438435e876422e5d6a3b7a9d8ad2edc1691f
+--! Hash: sha1:a7c7ffb447e4c5f2a735143e6e0894458ce53537
 
 -- Issue 13, items 1, 3, 5, 6 and 8: operating a queue (docs/queue-controls.md).
 -- Columns only; the rules that read them live in migrations/functions/.
@@ -24,6 +24,12 @@ alter table :POSTBOX_SCHEMA.queues
 -- Null for every message without a TTL: no bytes beyond the null bitmap the
 -- row already has, and nothing for the claim to compare but a null.
 alter table :POSTBOX_SCHEMA.messages add column expires_at timestamptz;
+
+-- Messages that can expire, by queue and expiry: what expire_due
+-- (migrations/functions/20-dead-letter.sql) reads at every claim. Partial:
+-- a message without an expiry (the default) is not in it, so sends without
+-- TTLs maintain nothing and a claim on such a queue probes an empty range.
+create index messages_expiry_idx on :POSTBOX_SCHEMA.messages (queue, expires_at) where expires_at is not null;
 
 -- send() gains expires_at (migrations/functions/40-send.sql): the old
 -- signature goes, or a call without it would be ambiguous.

@@ -66,3 +66,35 @@ begin
   return :POSTBOX_SCHEMA.dead_letter(msg, msg.attempts, 'expired', false);
 end;
 $$;
+
+-- Removes up to max_messages expired messages of a queue that are not in
+-- flight (in-flight ones keep their lease; they expire here once they come
+-- back), through expire above; returns how many. Both claims call it
+-- (30-claim.sql, 31-lock.sql), so expired messages leave as consumers
+-- claim, whatever else is queued. It reads messages_expiry_idx, a partial
+-- index holding only messages with an expiry: for a queue without TTLs that
+-- is one probe of an empty range, the whole cost of expiry on the claim.
+-- plpgsql, so its plan is cached per connection like the claim's.
+create or replace function :POSTBOX_SCHEMA.expire_due(
+  queue_name text, max_messages int, at timestamptz default now()
+) returns int
+language plpgsql volatile
+as $$
+declare
+  n int;
+begin
+  with gone as (
+    delete from :POSTBOX_SCHEMA.messages m
+    where m.id in (
+      select x.id from :POSTBOX_SCHEMA.messages x
+      where x.queue = queue_name and :POSTBOX_SCHEMA.is_expired(x.expires_at, at)
+        and :POSTBOX_SCHEMA.message_state(x.available_at, x.lease_token, at) <> 'inFlight'
+      order by x.expires_at
+      limit max_messages
+      for update skip locked)
+    returning :POSTBOX_SCHEMA.expire(m)
+  )
+  select count(*) into n from gone;
+  return n;
+end;
+$$;
