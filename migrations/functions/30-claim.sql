@@ -67,7 +67,13 @@ as $$
     where m.id = c.id and c.attempts >= q.max_attempts
     returning :POSTBOX_SCHEMA.dead_letter(m, m.attempts, null, true)
   ),
-  expired as (select :POSTBOX_SCHEMA.expire_due(queue_name, max_messages) as n),
+  -- The guard is an inline probe of messages_expiry_idx, so a queue with no
+  -- expiring message never pays for the function call.
+  expired as (
+    select case when exists (
+      select 1 from :POSTBOX_SCHEMA.messages x where x.queue = queue_name and x.expires_at is not null)
+    then :POSTBOX_SCHEMA.expire_due(queue_name, max_messages) else 0 end as n
+  ),
   -- A FIFO group whose head just expired has a new head: wake the queue so
   -- it is claimed now, not at the consumers' next poll. Nothing expired, nothing sent.
   woken as (select pg_notify(':POSTBOX_SCHEMA.wakeup', queue_name) from expired where n > 0)
