@@ -51,6 +51,10 @@ export interface ClaimSource {
    * handlers start; returns the messages that may start (a lost one is left out).
    */
   prepare?(held: Held[]): Promise<Held[]>;
+  /** A handler slot is free and nothing is ready to start (the claims are behind). */
+  starved?(): void;
+  /** A handler finished (whatever its outcome, exactly-once included). */
+  finished?(): void;
   /** A handler finished: ack or nack it (batched; reported to events when written). */
   settle(held: Held, outcome: Outcome): void;
   /** Claimed messages no handler started, given back (stop, or claimed while stopping). */

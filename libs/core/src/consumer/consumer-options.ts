@@ -18,7 +18,14 @@ export type MessageHandler = (message: ReceivedMessage, context: HandlerContext)
 export interface ConsumeOptions {
   /** Handlers running at once. Default 10. */
   concurrency?: number;
-  /** Messages claimed per statement into the local buffer. Default 10. */
+  /**
+   * Lease mode: the most messages one claim takes into the local buffer
+   * (default 1000, the claim's limit). The consumer sizes its claims itself
+   * between `concurrency` and this: larger while its handlers wait for
+   * claims, smaller when the queue runs dry (consumer/claim-sizer.ts), so
+   * leaving it unset is the fast setting.
+   * Lock mode: messages locked per claim transaction. Default 10.
+   */
   batchSize?: number;
   /** Lease per claim; default the queue's. Leases of running handlers are extended automatically. */
   visibilityTimeoutMs?: number;

@@ -12,6 +12,9 @@ import { LockClaims } from './lock-claims';
 
 export { describeError } from './describe-error';
 
+/** The most one claim statement takes (messages/claim.ts): the lease-mode claim sizer's ceiling by default. */
+const MAX_CLAIM = 1000;
+
 export interface ConsumerDeps {
   db: Executor;
   schema?: string;
@@ -97,7 +100,7 @@ export class Consumer {
           db,
           context,
           this.concurrency,
-          this.batchSize,
+          this.options.batchSize ?? MAX_CLAIM,
           this.options.visibilityTimeoutMs ?? queue.visibilityTimeoutMs,
         );
     this.lifecycle.moveTo('running');
@@ -172,6 +175,7 @@ export class Consumer {
       this.running.set(held.message.receipt, held);
       void this.run(held);
     }
+    if (this.running.size < this.concurrency && startable.length === 0) this.source.starved?.();
     if (this.source.prepare) this.prepareAhead();
   }
 
@@ -198,7 +202,7 @@ export class Consumer {
       .finally(() => {
         this.preparing = null;
         if (this.lifecycle.running) this.dispatch();
-        if (this.buffer.length + this.ready.length < this.batchSize) this.fetch();
+        this.fetch();
       });
   }
 
@@ -209,10 +213,11 @@ export class Consumer {
     const { message } = held;
     // Abandoned by a timed-out stop: the source no longer expects an outcome.
     if (!this.running.delete(message.receipt)) return;
+    this.source.finished?.();
     if (outcome) this.source.settle(held, outcome);
     if (this.lifecycle.running) {
       this.dispatch();
-      if (this.buffer.length + this.ready.length < this.batchSize) this.fetch();
+      this.fetch();
     } else if (this.running.size === 0) {
       this.idle?.();
     }

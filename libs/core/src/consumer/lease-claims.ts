@@ -5,6 +5,7 @@ import { countAttempts } from '../messages/count-attempts';
 import { extend } from '../messages/extend';
 import { type NackItem, nack } from '../messages/nack';
 import { release } from '../messages/release';
+import { ClaimSizer } from './claim-sizer';
 import { abort, type ClaimSource, type Held, type Outcome, type SourceContext } from './claim-source';
 
 /**
@@ -23,21 +24,35 @@ export class LeaseClaims implements ClaimSource {
   private extendTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = 100;
   private deadline = Number.POSITIVE_INFINITY;
+  private readonly sizer: ClaimSizer;
 
   constructor(
     private readonly db: Executor,
     private readonly ctx: SourceContext,
     private readonly concurrency: number,
-    private readonly batchSize: number,
+    /** The largest claim: the consumer's batchSize, 1000 (the claim's limit) if not given. */
+    maxBatch: number,
     private readonly visibilityTimeoutMs: number,
   ) {
+    this.sizer = new ClaimSizer(concurrency, maxBatch, visibilityTimeoutMs);
     // Extend at a third of the lease so a slow extend still lands in time.
     const extendEvery = Math.max(50, Math.floor(visibilityTimeoutMs / 3));
     this.extendTimer = setInterval(() => void this.extendLeases(), extendEvery);
   }
 
+  /**
+   * Room for the handlers plus one claim's worth buffered, and a claim only
+   * once at least half a claim fits: each claim is a transaction and a
+   * commit however many rows it takes.
+   */
   want(inFlight: number): number {
-    return Math.min(this.batchSize, this.concurrency + this.batchSize - inFlight);
+    const size = this.sizer.size;
+    const want = Math.min(size, this.concurrency + size - inFlight);
+    return want >= Math.ceil(size / 2) ? want : 0;
+  }
+
+  starved(): void {
+    this.sizer.starve();
   }
 
   async claim(want: number): Promise<{ held: Held[]; full: boolean }> {
@@ -49,6 +64,7 @@ export class LeaseClaims implements ClaimSource {
       countAttempt: false,
     });
     this.ctx.events.claimed(messages.length);
+    this.sizer.claimed(messages.length, want);
     const held = messages.map((message) => ({ message, leaseEndsAt: leaseStart + this.visibilityTimeoutMs }));
     return { held, full: messages.length === want };
   }
@@ -69,6 +85,10 @@ export class LeaseClaims implements ClaimSource {
       if (attempts !== undefined) ready.push({ ...held, message: { ...held.message, attempts }, prepared: true });
     }
     return ready;
+  }
+
+  finished(): void {
+    this.sizer.handled();
   }
 
   settle(held: Held, outcome: Outcome): void {
