@@ -12,8 +12,6 @@ export interface Held {
    * drain, and most handlers never look at the signal.
    */
   controller?: AbortController;
-  /** Made startable by the source's prepare step (lease mode: its attempt is counted). */
-  prepared?: boolean;
 }
 
 /** A handler's result, for the source to write back. */
@@ -26,7 +24,7 @@ export interface SourceContext {
   readonly events: DeliveryEvents;
   /** draining or stopped: claim nothing more. */
   stopping(): boolean;
-  /** Every message in hand (buffered, prepared, running): what lease extensions cover. */
+  /** Every message in hand (buffered, running): what lease extensions cover. */
   held(): Iterable<Held>;
   /** Room may have opened up for another claim. */
   wake(): void;
@@ -46,11 +44,6 @@ export interface ClaimSource {
    * probably waiting. Throws when the database is unreachable.
    */
   claim(want: number): Promise<{ held: Held[]; full: boolean }>;
-  /**
-   * Optional step between the buffer and a handler, awaited before the
-   * handlers start; returns the messages that may start (a lost one is left out).
-   */
-  prepare?(held: Held[]): Promise<Held[]>;
   /** A handler slot is free and nothing is ready to start (the claims are behind). */
   starved?(): void;
   /** A handler finished (whatever its outcome, exactly-once included). */

@@ -34,11 +34,8 @@ export class Consumer {
   private readonly lifecycle = new ConsumerLifecycle();
   private readonly events = new DeliveryEvents();
   private source!: ClaimSource;
-  /** Claimed, not yet prepared (see ClaimSource.prepare) or, without a prepare step, not yet started. */
+  /** Claimed, not yet started. */
   private readonly buffer: Held[] = [];
-  /** Prepared, waiting for a free handler slot. */
-  private readonly ready: Held[] = [];
-  private preparing: Promise<void> | null = null;
   private readonly running = new Map<string, Held>();
   private fetching: Promise<void> | null = null;
   private fetchAgain = false;
@@ -90,7 +87,7 @@ export class Consumer {
       schema,
       events: this.events,
       stopping: () => this.lifecycle.stopping,
-      held: () => [...this.running.values(), ...this.ready, ...this.buffer],
+      held: () => [...this.running.values(), ...this.buffer],
       wake: () => this.fetch(),
       report: (error: unknown, messageId?: string) => this.report(error, messageId),
     };
@@ -112,7 +109,7 @@ export class Consumer {
 
   /** Messages claimed but not finished (buffered + running). */
   get inFlight(): number {
-    return this.buffer.length + this.ready.length + this.running.size;
+    return this.buffer.length + this.running.size;
   }
 
   /**
@@ -169,41 +166,13 @@ export class Consumer {
   }
 
   private dispatch(): void {
-    const startable = this.source.prepare ? this.ready : this.buffer;
+    const startable = this.buffer;
     while (this.lifecycle.running && this.running.size < this.concurrency && startable.length > 0) {
       const held = startable.shift() as Held;
       this.running.set(held.message.receipt, held);
       void this.run(held);
     }
     if (this.running.size < this.concurrency && startable.length === 0) this.source.starved?.();
-    if (this.source.prepare) this.prepareAhead();
-  }
-
-  /**
-   * With a prepare step: prepares the next buffered messages just before
-   * their handlers start, keeping at most `concurrency` prepared ones
-   * waiting, one prepare at a time.
-   */
-  private prepareAhead(): void {
-    const prepare = this.source.prepare?.bind(this.source);
-    if (!prepare || this.preparing || !this.lifecycle.running || this.buffer.length === 0) return;
-    if (this.ready.length > this.concurrency / 2) return;
-    const next = this.buffer.splice(0, this.concurrency - this.ready.length);
-    this.preparing = prepare(next)
-      .then(
-        (prepared) => void this.ready.push(...prepared),
-        (error) => {
-          // Not prepared, so not started: back to the buffer, tried again after a pause.
-          this.buffer.unshift(...next);
-          this.report(error);
-          this.scheduleRetry();
-        },
-      )
-      .finally(() => {
-        this.preparing = null;
-        if (this.lifecycle.running) this.dispatch();
-        this.fetch();
-      });
   }
 
   /** Runs the handler on one message and hands its outcome to the source. */
@@ -239,8 +208,7 @@ export class Consumer {
     this.stopped = (async () => {
       if (wasStarted) {
         await this.fetching;
-        await this.preparing;
-        await this.source.release([...this.buffer.splice(0), ...this.ready.splice(0)]);
+        await this.source.release(this.buffer.splice(0));
         await this.handlersDone(timeoutMs);
         await this.source.drain(deadline);
       }
