@@ -32,7 +32,8 @@ interface ClaimedRow {
  * Claims up to `max` ready messages in one statement: the candidates are
  * picked straight off messages_claim_idx with FOR UPDATE SKIP LOCKED (so
  * competing consumers never wait on, or get, each other's rows), then leased
- * by moving available_at forward and drawing a fresh lease token.
+ * by setting leased_until (an unindexed column: the UPDATE is HOT) and
+ * drawing a fresh lease token.
  *
  * A candidate whose previous delivery was its last (attempts = maxAttempts,
  * lease expired without ack or nack: the consumer died) is dead-lettered in

@@ -41,7 +41,8 @@ export function extendStatement(
   const t = tablesFor(schema);
   return sql<{ id: string; token: string }>`
     update ${t.messages} m
-    set available_at = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
+    -- leased_until, not available_at: no indexed column changes, so the UPDATE is HOT (migration 000011).
+    set leased_until = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
     from ${deliveryRows(parsed)}
     where ${matchesDelivery(parsed)} and m.queue = ${queue}
     returning m.id, m.lease_token as token`;
