@@ -17,6 +17,13 @@
  *   timeout at the rate measured, so a buffered message does not sit out
  *   its lease waiting for a handler.
  *
+ * Measured (bench, 20,000 messages, concurrency 10, trivial handler, one
+ * run each, ratio to graphile-worker 0.18 with localQueue 500 in the same
+ * run): the fixed default claim of 10 drained at 0.12×; sized, the drain
+ * took 47 claims (~425 messages each) and ran at 0.77× with the claim of
+ * the time, 1.4× (best of 2, load average ~14) with the HOT claim of
+ * migration 000011, where the same consumer with batchSize 500 ran 1.7×.
+ *
  * The size is also what a crash costs: the claim counts an attempt (see
  * lease-claims.ts), so a consumer killed with a full buffer spends one
  * attempt of each buffered message. Keeping the buffer at what the handlers

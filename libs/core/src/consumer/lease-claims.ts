@@ -20,9 +20,9 @@ import { abort, type ClaimSource, type Held, type Outcome, type SourceContext } 
  * handlers need. A graceful stop gives the unstarted ones their attempt back
  * (release). Measured (test/faults/crash-loop.spec.ts, SIGKILL every
  * 0.4-0.9 s, batchSize 500, concurrency 5, 3,000 messages, maxAttempts 3):
- * 97 and 148 attempts counted without a handler start over 10 kills (two
- * runs; ~10-15 a kill, at most 1 on any message), none dead-lettered; a
- * fixed claim of 500 would spend up to ~500 a kill.
+ * 97, 148 and 185 attempts counted without a handler start over 10 kills
+ * (three runs; ~10-20 a kill, at most 1 on any message), none dead-lettered;
+ * a fixed claim of 500 would spend up to ~500 a kill.
  *
  * What it replaced: counting at handler start (messages/count-attempts.ts),
  * one UPDATE per refill awaited before the handlers start, committed with

@@ -8,11 +8,7 @@ import type { ReceivedMessage } from './message';
 export interface ClaimOptions extends SchemaOption {
   /** Lease length for this claim; default is the queue's visibilityTimeoutMs. */
   visibilityTimeoutMs?: number;
-  /**
-   * Count the delivery as an attempt now (default). A consumer that buffers
-   * claims passes false and counts when a handler starts (countAttempts), so
-   * a crash never costs an attempt to a message no handler saw.
-   */
+  /** Count the delivery as an attempt now (default; every caller does, the consumer included). */
   countAttempt?: boolean;
 }
 
