@@ -1,5 +1,5 @@
 --! Previous: sha1:5d0f5a692c78a16d3a3a9b0d361fb2e1dde4914f
---! Hash: sha1:92c1ab541037c286b69c1d64d20411212bc3cf0d
+--! Hash: sha1:91a2650ba963657d90a6b58213a2b597378cbb8c
 
 -- Issue 14 item 2: a lease claim that leaves the indexed columns alone, so
 -- its UPDATE is HOT (heap-only: no new entry in messages_pkey or
@@ -21,6 +21,15 @@
 --   leased_until, fillfactor 80    1.25x, WAL 496 B/msg, HOT 18%
 --   leased_until, fillfactor 50    1.95x, WAL 295 B/msg, HOT 88%
 -- The table takes about twice the pages for the same backlog.
+--
+-- The price: a leased row keeps its place at the front of messages_claim_idx,
+-- and every claim reads past the rows in flight on leases (index entry + heap
+-- check each). Claim of 10 + ack, p50, one run at load ~14
+-- (bench/src/in-flight-claims.ts): 0 in flight 8.0 vs 8.1 ms, 1,000 in flight
+-- 8.0 vs 10.7 ms, 10,000 in flight 8.2 vs 15.9 ms (available_at moved vs
+-- leased_until). The consumer's claim sizer keeps its buffer to what its
+-- handlers need, and extend (a lease half gone) moves available_at, which
+-- takes a long-held row out of the front.
 alter table :POSTBOX_SCHEMA.messages add column leased_until timestamptz;
 alter table :POSTBOX_SCHEMA.messages set (fillfactor = 50);
 

@@ -8,7 +8,7 @@
 -- leased_until in the future. The lease claim writes leased_until and leaves
 -- available_at (an indexed column) alone, so its UPDATE is HOT (migration
 -- 000011 has the numbers); nack and release end a lease by clearing
--- lease_token, extend by moving available_at.
+-- lease_token; extend moves available_at.
 -- `at` is now() for a claim; a lock-mode claim passes statement_timestamp()
 -- (its transaction began before the claim, see 31-lock.sql).
 --

@@ -41,8 +41,11 @@ export function extendStatement(
   const t = tablesFor(schema);
   return sql<{ id: string; token: string }>`
     update ${t.messages} m
-    -- leased_until, not available_at: no indexed column changes, so the UPDATE is HOT (migration 000011).
-    set leased_until = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
+    -- available_at, not leased_until: a non-HOT update, but it moves a row held
+    -- this long out of the front of messages_claim_idx, which every claim reads
+    -- past (migration 000011 has the numbers). Extends are rare: a lease is
+    -- extended once it is half gone.
+    set available_at = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
     from ${deliveryRows(parsed)}
     where ${matchesDelivery(parsed)} and m.queue = ${queue}
     returning m.id, m.lease_token as token`;
