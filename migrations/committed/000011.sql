@@ -1,5 +1,5 @@
 --! Previous: sha1:5d0f5a692c78a16d3a3a9b0d361fb2e1dde4914f
---! Hash: sha1:91a2650ba963657d90a6b58213a2b597378cbb8c
+--! Hash: sha1:f17158f30806947e2714f1e5ae7a8b17576733aa
 
 -- Issue 14 item 2: a lease claim that leaves the indexed columns alone, so
 -- its UPDATE is HOT (heap-only: no new entry in messages_pkey or
@@ -13,13 +13,14 @@
 -- which ends the lease whatever leased_until says; extend moves available_at.
 --
 -- fillfactor 50: a HOT update needs room for the new version on the row's
--- own page; a page filled by sendBatch had none. Measured in one run
--- (bench/src/claim-candidates.ts: 20,000 messages, consume(queue, handler,
--- { concurrency: 10 }), best of 3, shared 2-core machine), against
--- graphile-worker 0.18 (localQueue 500) in the same run:
---   available_at moved (before)    0.91x, WAL 522 B/msg, HOT  0%
---   leased_until, fillfactor 80    1.25x, WAL 496 B/msg, HOT 18%
---   leased_until, fillfactor 50    1.95x, WAL 295 B/msg, HOT 88%
+-- own page; a page filled by sendBatch had none. Measured with
+-- bench/src/claim-candidates.ts (20,000 messages, consume(queue, handler,
+-- { concurrency: 10 }), best of 3, shared 2-core machine), as a ratio to
+-- graphile-worker 0.18 (localQueue 500) in the same run, two runs:
+--   available_at moved (before)    0.91x / 1.10x, WAL 522 B/msg
+--   leased_until, fillfactor 80    1.25x / 1.27x, WAL 496 B/msg (15-45% HOT)
+--   leased_until, fillfactor 50    1.95x / 1.35x, WAL 295 B/msg (~90% HOT)
+--   (lock mode, batchSize 500      3.05x / 2.04x, WAL 112 B/msg)
 -- The table takes about twice the pages for the same backlog.
 --
 -- The price: a leased row keeps its place at the front of messages_claim_idx,
