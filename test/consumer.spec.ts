@@ -199,4 +199,21 @@ describe('consumer runtime', () => {
     // Every lease ran out, the two re-received ones' as well.
     expect((await postbox.receive('hot', { max: 1000 })).length).toBe(100);
   });
+
+  it('with no options, sizes its claims to the drain: far fewer claims than a fixed claim of 10 would take', async () => {
+    await postbox.createQueue('sized');
+    for (let i = 0; i < 4; i++)
+      await postbox.sendBatch(
+        'sized',
+        Array.from({ length: 1_000 }, (_, j) => ({ body: i * 1_000 + j })),
+      );
+    let handled = 0;
+    const consumer = await postbox.consume('sized', () => void handled++);
+    await until(() => handled === 4_000);
+    await consumer.stop();
+    expect(consumer.stats.claimed).toBe(4_000);
+    // A fixed claim of 10 (the old default) takes at least 400 claims.
+    expect(consumer.stats.claims).toBeLessThan(100);
+    expect((await postbox.getQueueStats('sized')).ready).toBe(0);
+  });
 });
