@@ -21,8 +21,9 @@
  * run each, ratio to graphile-worker 0.18 with localQueue 500 in the same
  * run): the fixed default claim of 10 drained at 0.12×; sized, the drain
  * took 47 claims (~425 messages each) and ran at 0.77× with the claim of
- * the time, 1.4× (best of 2, load average ~14) with the HOT claim of
- * migration 000011, where the same consumer with batchSize 500 ran 1.7×.
+ * the time; with the HOT claim of migration 000011, 1.4×, 0.99× and 2.38×
+ * in three runs (best of 2 each, load average 7-14), where the same
+ * consumer with batchSize 500 ran 1.7×, 0.63× and 2.03×.
  *
  * The size is also what a crash costs: the claim counts an attempt (see
  * lease-claims.ts), so a consumer killed with a full buffer spends one
