@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const peers: Peer[] = [
     postbox,
     new PostboxPeer(database.url, 'lease'),
+    new PostboxPeer(database.url, 'default'),
     new GraphileWorkerPeer(database.url),
     new PgBossPeer(database.url),
   ];
@@ -149,6 +150,12 @@ async function main(): Promise<void> {
         target: 'drain ≥ 2× graphile-worker',
         measured: gw ? `${format((drain.values.postbox as number) / gw)}×` : '—',
         met: gw ? (drain.values.postbox as number) >= 2 * gw : null,
+      });
+      const byDefault = drain.values['postbox-default'];
+      targets.push({
+        target: 'drain with consume(queue, handler) defaults ≥ 2× graphile-worker',
+        measured: gw && byDefault ? `${format(byDefault / gw)}×` : '—',
+        met: gw && byDefault ? byDefault >= 2 * gw : null,
       });
     }
 

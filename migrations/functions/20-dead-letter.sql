@@ -88,7 +88,7 @@ begin
     where m.id in (
       select x.id from :POSTBOX_SCHEMA.messages x
       where x.queue = queue_name and :POSTBOX_SCHEMA.is_expired(x.expires_at, at)
-        and :POSTBOX_SCHEMA.message_state(x.available_at, x.lease_token, at) <> 'inFlight'
+        and :POSTBOX_SCHEMA.message_state(x.available_at, x.leased_until, x.lease_token, at) <> 'inFlight'
       order by x.expires_at
       limit max_messages
       for update skip locked)

@@ -14,7 +14,8 @@
 --
 -- Same candidates as claim_messages (30-claim.sql), plan pinned the same
 -- way, paused and expired alike (may_hand_out, is_expired: 10-ready.sql;
--- expire_due: 20-dead-letter.sql). A candidate whose final lease (of a lease-mode consumer) ran out
+-- expire_due: 20-dead-letter.sql). A candidate whose final lease (of a
+-- lease-mode consumer) ran out
 -- comes back flagged `exhausted`: the caller dead-letters it through nack
 -- (nack_held in psql) instead of handling it. enqueued_at comes back as
 -- epoch milliseconds: pg parses a timestamptz text with a regex, ~2% of the
@@ -49,7 +50,7 @@ as $$
   -- statement_timestamp(), not now(): the consumer begins the transaction
   -- ahead of the claim (a standby, to save a round trip at wake-up), and
   -- now() would be that BEGIN's time, hiding everything that became ready since.
-  where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at, statement_timestamp())
+  where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at, m.leased_until, m.lease_token, statement_timestamp())
     and not :POSTBOX_SCHEMA.is_expired(m.expires_at, statement_timestamp())
     and :POSTBOX_SCHEMA.may_hand_out(queue_name)
     and (select count(*) from woken) >= 0  -- one-time filters, as may_hand_out: run once, rows or not

@@ -77,7 +77,7 @@ begin
     delete from :POSTBOX_SCHEMA.messages m
     where m.id in (
       select o.id from :POSTBOX_SCHEMA.messages o
-      where o.queue = queue_name and :POSTBOX_SCHEMA.is_ready(o.available_at)
+      where o.queue = queue_name and :POSTBOX_SCHEMA.is_ready(o.available_at, o.leased_until, o.lease_token)
       order by o.priority, o.available_at, o.id
       limit excess
       for update skip locked)
