@@ -62,9 +62,11 @@ describe('queue controls', () => {
           Array.from({ length: 20 }, (_, i) => ({ body: i })),
         );
         const seen: number[] = [];
+        // No poll for 10 minutes: only resume's wake-up can start this consumer.
         const consumer = await postbox.consume(queue, (m) => void seen.push(m.body as number), {
           claimMode,
           batchSize: 5,
+          pollIntervalMs: 600_000,
         });
         await sleep(700);
         expect(seen).toEqual([]);
