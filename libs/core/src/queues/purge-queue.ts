@@ -32,9 +32,10 @@ export function checkPurgeStates(states: unknown): PurgeState[] {
 /**
  * Deletes the queue's messages in the given states and returns how many. The
  * rule (which rows are ready, delayed, dead; locked rows skipped) lives in
- * purge_batch() (migrations/functions/60-operations.sql); this loops it in
- * autocommitted batches up to the newest id at the start, so a purge racing
- * live sends ends, and sends that arrive meanwhile are kept.
+ * purge_messages_batch() and purge_dead_batch() (migrations/functions/
+ * 60-operations.sql); this loops them in autocommitted keyset batches up to
+ * the newest id at the start, so a purge racing live sends ends, and sends
+ * that arrive meanwhile are kept.
  */
 export async function purgeQueue(
   db: Executor,
@@ -52,13 +53,34 @@ export async function purgeQueue(
     select greatest((select coalesce(max(id), 0) from ${t.messages}),
                     (select coalesce(max(id), 0) from ${t.deadLetters}))::text as max_id`.execute(db);
   const maxId = rows[0]?.max_id ?? '0';
-  const purgeBatch = sql.raw(`"${t.schema}".purge_batch`);
+  const batch = (fn: string, args: ReturnType<typeof sql>) =>
+    sql<{ purged: number; last_id: string | null }>`select * from ${sql.raw(`"${t.schema}".${fn}`)}(${args})`.execute(
+      db,
+    );
   let total = 0;
-  for (;;) {
-    const result = await sql<{ n: number }>`
-      select ${purgeBatch}(${queue}, ${checked}::text[], ${maxId}::bigint, ${batchSize}::int) as n`.execute(db);
-    const n = Number(result.rows[0]?.n ?? 0);
-    total += n;
-    if (n < batchSize) return total;
+  // Each batch is its own statement (and commit), starting after the last id the one before looked at.
+  if (checked.includes('ready') || checked.includes('delayed')) {
+    const states = checked.filter((s) => s !== 'dead');
+    for (let after = '0'; ; ) {
+      const { rows } = await batch(
+        'purge_messages_batch',
+        sql`${queue}, ${states}::text[], ${maxId}::bigint, ${after}::bigint, ${batchSize}::int`,
+      );
+      total += Number(rows[0]?.purged ?? 0);
+      if (!rows[0]?.last_id) break;
+      after = rows[0].last_id;
+    }
   }
+  if (checked.includes('dead')) {
+    for (let after = '0'; ; ) {
+      const { rows } = await batch(
+        'purge_dead_batch',
+        sql`${queue}, ${maxId}::bigint, ${after}::bigint, ${batchSize}::int`,
+      );
+      total += Number(rows[0]?.purged ?? 0);
+      if (!rows[0]?.last_id) break;
+      after = rows[0].last_id;
+    }
+  }
+  return total;
 }
