@@ -127,9 +127,15 @@ describe('schedules (library and psql)', () => {
     expect(reports[0].headers).toMatchObject({ a: 'b', 'x-postbox-schedule': 'every-sec' });
     const ticks = reports.map((r) => Date.parse(r.headers['x-postbox-schedule-tick']));
     expect(ticks.every((t, i) => i === 0 || t - (ticks[i - 1] as number) === 1000)).toBe(true);
-    expect(rows.filter((r) => r.queue === 'heartbeats.monitor')).toHaveLength(reports.length);
-    // A second pass right away finds nothing due.
-    expect((await runDueSchedules(postbox.db, {})).enqueued).toBe(0);
+    // The topic's group got the same ticks (one more if a second boundary fell between the two schedules).
+    const beats = rows.filter((r) => r.queue === 'heartbeats.monitor').length;
+    expect(Math.abs(beats - reports.length)).toBeLessThanOrEqual(1);
+    // A second pass sends at most a tick that came due since (a second boundary), never one sent already.
+    expect((await runDueSchedules(postbox.db, {})).enqueued).toBeLessThanOrEqual(2);
+    const { rows: all } = await client.query(
+      "select headers->>'x-postbox-schedule-tick' as tick from postbox.messages where queue = 'reports'",
+    );
+    expect(new Set(all.map((r) => r.tick)).size).toBe(all.length);
 
     expect((await postbox.pauseSchedule('every-sec')).paused).toBe(true);
     await client.query("update postbox.schedules set next_at = now() - interval '2 s' where name = 'every-sec'");
@@ -140,11 +146,11 @@ describe('schedules (library and psql)', () => {
           "select count(*)::int as n from postbox.messages where headers->>'x-postbox-schedule' = 'every-sec'",
         )
       ).rows[0].n;
-    expect(await count()).toBe(reports.length);
+    expect(await count()).toBe(all.length);
     const resumed = await postbox.resumeSchedule('every-sec');
     expect(resumed).toMatchObject({ paused: false, nextAt: null });
     await runDueSchedules(postbox.db, {}); // computes the first tick after now: nothing sent for the pause
-    expect(await count()).toBe(reports.length);
+    expect(await count()).toBe(all.length);
     expect((await postbox.getSchedule('every-sec')).nextAt?.getTime()).toBeGreaterThan(Date.now() - 100);
 
     expect(await postbox.deleteSchedule('every-sec')).toBe(true);

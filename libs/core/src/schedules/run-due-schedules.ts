@@ -51,10 +51,14 @@ interface Tick {
  */
 export async function runDueSchedules(db: Executor, options: TickOptions = {}): Promise<TickPass> {
   const t = scheduleTables(options.schema);
-  const { rows: due } = await sql<{ name: string }>`
-    select name from ${t.schedules}
-    where not paused and (next_at is null or next_at <= statement_timestamp())
+  // One statement when nothing is due (an idle process runs this every pollMs):
+  // the earliest schedules, whether each is due by the database's clock.
+  const { rows: heads } = await sql<{ name: string; next_at: Date | null; due: boolean }>`
+    select name, next_at, next_at is null or next_at <= statement_timestamp() as due
+    from ${t.schedules} where not paused
     order by next_at nulls first limit 100`.execute(db);
+  const due = heads.filter((h) => h.due);
+  if (due.length === 0) return { enqueued: 0, nextDueAt: heads[0]?.next_at ?? null };
   let enqueued = 0;
   for (const { name } of due) {
     try {
