@@ -195,4 +195,25 @@ describe('REST: operating a queue and schedules', () => {
     for (const [input, status, message] of cases) await expectError('POST', '/v1/schedules', input, status, message);
     expect((await server.request('GET', '/v1/schedules')).body).toEqual([]);
   });
+
+  it('hostile input: NUL characters, lone surrogates, huge numbers answer 4xx naming the field', async () => {
+    const ok = { name: 'hostile', queue: 'ops', everyMs: 1000, message: { body: 1 } };
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/v1/queues/ops/cancel', { dedupKey: 'a\u0000b' }, 'dedupKey'],
+      ['POST', '/v1/queues/ops/cancel', { dedupKey: '\ud800' }, 'dedupKey'],
+      ['POST', '/v1/schedules', { ...ok, everyMs: 1e300 }, 'everyMs'],
+      ['POST', '/v1/schedules', { ...ok, everyMs: undefined, cron: '* * * * *\u0000' }, 'cron'],
+      ['POST', '/v1/schedules', { ...ok, timezone: 'UTC\u0000' }, 'timezone'],
+      ['POST', '/v1/schedules', { ...ok, message: { body: 'x\u0000' } }, 'message.body'],
+      ['POST', '/v1/schedules', { ...ok, message: { body: 1, headers: { h: '\ud800' } } }, 'message.headers'],
+      ['POST', '/v1/queues/ops/move', { maxPerSecond: 1e300 }, 'maxPerSecond'],
+      ['POST', '/v1/queues/ops/purge', { states: ['ready\u0000'] }, 'states'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await server.request(method, path, { raw: JSON.stringify(body).replaceAll('\\\\u', '\\u') });
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(res.body.message).toContain(field);
+    }
+    expect(await postbox.listSchedules()).toEqual([]);
+  });
 });

@@ -19,6 +19,8 @@ export class TaskView {
   @ApiProperty({ type: String, nullable: true, description: 'null: back to the queue each came from' })
   destination!: string | null;
   @ApiProperty({ type: Number, nullable: true }) maxPerSecond!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The last error a batch hit (it is retried)' })
+  lastError!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
@@ -34,6 +36,7 @@ export function toTaskView(task: TaskInfo): TaskView {
     source: task.source,
     destination: task.destination,
     maxPerSecond: task.maxPerSecond,
+    lastError: task.lastError,
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
     finishedAt: task.finishedAt?.toISOString() ?? null,

@@ -52,7 +52,15 @@ export class TaskRunner {
     const id = rows[0]?.id ?? null;
     if (id === null) return null;
     const run = this.work(id)
-      .catch((error) => this.onError(error))
+      .catch(async (error) => {
+        this.onError(error);
+        // Kept on the task (GET /v1/tasks/:id lastError); its lease runs out and a later pass retries it.
+        const message = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+        await sql`update ${sql.table(`${this.schema}.tasks`)} set last_error = ${message}, updated_at = now()
+                  where id = ${id}::uuid`
+          .execute(this.db)
+          .catch(() => {});
+      })
       .finally(() => this.running.delete(id));
     this.running.set(id, run);
     return id;

@@ -3,6 +3,7 @@ import type { Executor } from '../database/database';
 import { DEFAULT_SCHEMA, type SchemaOption } from '../database/tables';
 import { InvalidInputError, NotFoundError } from '../errors';
 
+/** 'failed' is reserved: a batch that errors is retried (lastError says why), never given up. */
 export const TASK_STATES = ['running', 'completed', 'failed'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
