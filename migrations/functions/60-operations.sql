@@ -238,7 +238,9 @@ begin
       and (m.lease_token is null or m.available_at <= now())
       and exists (select 1 from :POSTBOX_SCHEMA.queues q
                   where q.name = coalesce(t.destination, m.headers->>'x-postbox-dead-letter-from'))
-    order by m.id
+    -- The claim's order, so messages_claim_idx reads only this queue (ordering
+    -- by id alone walked the primary key through every queue's messages).
+    order by m.priority, m.available_at, m.id
     limit batch_size
     for update of m skip locked
   ),
