@@ -3,9 +3,9 @@
 -- library (libs/core/src/queues/purge-queue.ts, messages/delete-message.ts,
 -- messages/cancel-by-dedup-key.ts, tasks/) calls these, and so can psql.
 --
--- States as everywhere else (000001's queue_stats): ready = available_at <=
--- now(); delayed = later, no lease; in flight = later, leased. A row locked by
--- a lock-mode consumer is in flight too: every statement here skips locked rows.
+-- States are message_state() (10-ready.sql), the one definition of ready,
+-- delayed and in flight. A row locked by a lock-mode consumer is in flight
+-- too: every statement here skips locked rows.
 
 -- One batch of a purge of live messages: deletes up to batch_size messages
 -- of the given states (ready, delayed) with after_id < id <= max_id (max_id:
@@ -24,8 +24,7 @@ language sql as $$
   with doomed as (
     select m.id from :POSTBOX_SCHEMA.messages m
     where m.id > after_id and m.id <= max_id and m.queue = queue_name
-      and (('ready' = any (states) and m.available_at <= now())
-        or ('delayed' = any (states) and m.available_at > now() and m.lease_token is null))
+      and :POSTBOX_SCHEMA.message_state(m.available_at, m.lease_token) = any (states)
     order by m.id
     limit batch_size
     for update skip locked
@@ -112,7 +111,7 @@ begin
     delete from :POSTBOX_SCHEMA.messages m where m.id = (
       select x.id from :POSTBOX_SCHEMA.messages x
       where x.queue = queue_name and x.id = message_id
-        and (x.lease_token is null or x.available_at <= now())
+        and :POSTBOX_SCHEMA.message_state(x.available_at, x.lease_token) <> 'inFlight'
       for update skip locked);
     if found then return 'deleted'; end if;
     if exists (select 1 from :POSTBOX_SCHEMA.messages where queue = queue_name and id = message_id) then
@@ -137,7 +136,7 @@ begin
     delete from :POSTBOX_SCHEMA.messages m where m.id in (
       select x.id from :POSTBOX_SCHEMA.messages x
       where x.queue = queue_name and x.dedup_key = key
-        and (x.lease_token is null or x.available_at <= now())
+        and :POSTBOX_SCHEMA.message_state(x.available_at, x.lease_token) <> 'inFlight'
       for update skip locked)
     returning m.id
   ),
@@ -179,7 +178,7 @@ begin
   select
     (select count(*) from :POSTBOX_SCHEMA.messages m
      where m.queue = source_queue and m.headers ? 'x-postbox-dead-letter-from'
-       and (m.lease_token is null or m.available_at <= now())
+       and :POSTBOX_SCHEMA.message_state(m.available_at, m.lease_token) <> 'inFlight'
        and exists (select 1 from :POSTBOX_SCHEMA.queues q
                    where q.name = coalesce(destination_queue, m.headers->>'x-postbox-dead-letter-from')))
     + (select count(*) from :POSTBOX_SCHEMA.dead_letters d where d.queue = source_queue)
@@ -235,7 +234,7 @@ begin
     from :POSTBOX_SCHEMA.messages m
     where m.queue = t.source and m.id <= t.max_message_id
       and m.headers ? 'x-postbox-dead-letter-from'
-      and (m.lease_token is null or m.available_at <= now())
+      and :POSTBOX_SCHEMA.message_state(m.available_at, m.lease_token) <> 'inFlight'
       and exists (select 1 from :POSTBOX_SCHEMA.queues q
                   where q.name = coalesce(t.destination, m.headers->>'x-postbox-dead-letter-from'))
     -- The claim's order, so messages_claim_idx reads only this queue (ordering
