@@ -20,7 +20,15 @@
 create or replace function :POSTBOX_SCHEMA.purge_messages_batch(
   queue_name text, states text[], max_id bigint, after_id bigint, batch_size int default 10000
 ) returns table (purged int, last_id bigint)
-language sql as $$
+language sql
+-- Pinned to the ordered primary-key scan, as claim_messages pins its index
+-- (30-claim.sql): the planner cannot estimate message_state(…) = any(states)
+-- and, guessing it rare, could read the whole table and sort it per batch.
+-- The ORDER BY id has no sort-free plan but that scan. jit off: enable_sort =
+-- off inflates the costs past jit_above_cost before PostgreSQL 18.
+set enable_sort = off
+set jit = off
+as $$
   with doomed as (
     select m.id from :POSTBOX_SCHEMA.messages m
     where m.id > after_id and m.id <= max_id and m.queue = queue_name
@@ -39,7 +47,10 @@ $$;
 create or replace function :POSTBOX_SCHEMA.purge_dead_batch(
   queue_name text, max_id bigint, after_id bigint, batch_size int default 10000
 ) returns table (purged int, last_id bigint)
-language sql as $$
+language sql
+set enable_sort = off -- dead_letters_queue_idx (queue, id) in order, as above
+set jit = off
+as $$
   with doomed as (
     select d.id from :POSTBOX_SCHEMA.dead_letters d
     where d.queue = queue_name and d.id > after_id and d.id <= max_id
@@ -218,7 +229,11 @@ $$;
 create or replace function :POSTBOX_SCHEMA.move_batch(
   task_id uuid, runner_id bigint, batch_size int, lease_ms int
 ) returns int
-language plpgsql as $$
+language plpgsql
+-- The candidates in messages_claim_idx order (no sort), as purge_messages_batch.
+set enable_sort = off
+set jit = off
+as $$
 declare
   t :POSTBOX_SCHEMA.tasks;
   live int := 0;
