@@ -1,5 +1,5 @@
---! Previous: sha1:5d0f5a692c78a16d3a3a9b0d361fb2e1dde4914f
---! Hash: sha1:cabfed72565f1bbad82eb6ceebfd10ba929fb2a6
+--! Previous: sha1:97f967eed4410932c5ffe42b7cb822a2813ca40a
+--! Hash: sha1:8887b17d7e70b38bbee5a1e2d0a5f5278f245100
 
 -- Issue 14 item 2: a lease claim that leaves the indexed columns alone, so
 -- its UPDATE is HOT (heap-only: no new entry in messages_pkey or
