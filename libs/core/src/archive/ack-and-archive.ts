@@ -1,15 +1,18 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import { type Delivery, deliveryRows, matchesDelivery } from '../database/receipt';
-import { pubSubTablesFor } from '../topics/topic-tables';
+import type { Delivery } from '../database/receipt';
+import { tablesFor } from '../database/tables';
 import { rememberArchiving } from './acked-retention-cache';
 
 /**
- * The ack of a queue with a retentionMs: the acked rows leave the live table
- * and go into the time-partitioned archive in the same statement (so an ack
- * is archived exactly when it commits). With `detect`, the insert only
- * happens if the queue has a retention, and the answer is remembered for
- * the next acks (see acked-retention-cache.ts).
+ * The ack of a queue that has (or may have) a retentionMs: the ack_messages
+ * SQL function (migrations/functions/50-ack.sql), which psql's ack() runs
+ * too. The acked rows leave the live table and, when the queue has a
+ * retention, go into the time-partitioned archive in the same statement (so
+ * an ack is archived exactly when it commits). Each returned row says
+ * whether the queue archives; the answer is remembered for the next acks
+ * (see acked-retention-cache.ts), which then take the plain DELETE when it
+ * does not.
  *
  * Cost, measured with bench/src/ack-retention.ts (batches of 100, the two
  * queues taking turns on a shared 2-core machine): median ~6,200 acks/s with
@@ -21,22 +24,10 @@ export async function ackAndArchive(
   parsed: readonly Delivery[],
   { schema, detect }: { schema?: string; detect: boolean },
 ): Promise<{ id: string; token: string | null }[]> {
-  const t = pubSubTablesFor(schema);
-  const retention = sql`(select retention_ms is not null from ${t.queues} where name = ${queue})`;
-  const { rows } = await sql<{ id: string | null; token: string | null; archives: boolean | null }>`
-    with gone as (
-      delete from ${t.messages} m
-      using ${deliveryRows(parsed)}
-      where ${matchesDelivery(parsed)} and m.queue = ${queue}
-      returning m.id, m.lease_token as token, m.queue, m.priority, m.attempts, m.enqueued_at, m.group_key, m.headers, m.body
-    ),
-    archived as (
-      insert into ${t.archivedMessages} (id, queue, priority, attempts, enqueued_at, group_key, headers, body)
-      select id, queue, priority, attempts, enqueued_at, group_key, headers, body from gone
-      where ${detect ? sql`coalesce(${retention}, false)` : sql`true`}
-    )
-    select g.id, g.token, ${detect ? retention : sql`true`} as archives
-    from (select 1) one left join gone g on true`.execute(db);
-  if (detect) rememberArchiving(db, schema, queue, rows[0]?.archives === true);
-  return rows.filter((row): row is { id: string; token: string | null; archives: boolean | null } => row.id !== null);
+  const ackMessages = sql.id(tablesFor(schema).schema, 'ack_messages');
+  const { rows } = await sql<{ id: string; token: string | null; archived: boolean }>`
+    select id, lease_token as token, archived from ${ackMessages}(
+      ${queue}, ${parsed.map((d) => d.id)}::bigint[], ${parsed.map((d) => d.token)}::bigint[])`.execute(db);
+  if (detect && rows.length > 0) rememberArchiving(db, schema, queue, rows[0]?.archived === true);
+  return rows.map((row) => ({ id: row.id, token: row.token }));
 }

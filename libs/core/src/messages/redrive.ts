@@ -3,12 +3,12 @@ import type { Executor } from '../database/database';
 import { isMessageId } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
-import { notifyQueue } from '../wakeups/wakeup';
 
 /**
  * Moves dead letters back into their queue as fresh, ready messages (same id,
  * attempts reset, last error kept for the record), in one statement. Without
- * `ids`, every dead letter of the queue is redriven.
+ * `ids`, every dead letter of the queue is redriven. The queue's consumers
+ * are woken at commit.
  */
 export async function redrive(
   db: Executor,
@@ -19,17 +19,10 @@ export async function redrive(
   ids?.forEach((id, i) => {
     if (!isMessageId(id)) throw new InvalidInputError(`ids[${i}]`, 'must be a message id (digits, within bigint)');
   });
-  const t = tablesFor(schema);
-  const { rows } = await sql<{ id: string }>`
-    with dead as (
-      delete from ${t.deadLetters}
-      where queue = ${queue} and (${ids === undefined}::boolean or id = any(${ids ?? []}::bigint[]))
-      returning *
-    )
-    insert into ${t.messages} (id, queue, priority, enqueued_at, group_key, last_error, headers, body)
-    select id, queue, priority, enqueued_at, group_key, last_error, headers, body from dead
-    order by id
-    returning id`.execute(db);
-  if (rows.length > 0 && !db.isTransaction) await notifyQueue(db, queue, schema);
-  return rows.length;
+  // The redrive SQL function (migrations/functions/45-nack.sql), psql's
+  // too: it wakes the queue's consumers at its commit.
+  const redriveFn = sql.id(tablesFor(schema).schema, 'redrive');
+  const { rows } = await sql<{ n: number }>`
+    select ${redriveFn}(${queue}, ${ids === undefined ? null : ids}::bigint[]) as n`.execute(db);
+  return rows[0]?.n ?? 0;
 }
