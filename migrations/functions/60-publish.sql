@@ -63,8 +63,12 @@ create or replace function :POSTBOX_SCHEMA.subscribe(
   topic_name text, group_name text, tags text[] default null, queue_name text default null
 ) returns text
 language plpgsql as $$
+#variable_conflict use_column
 declare
   target constant text := coalesce(queue_name, topic_name || '.' || group_name);
+  -- As the library resolves a tag filter: '*' is every message, the rest deduplicated and sorted.
+  tag_filter constant text[] := case when '*' = any (subscribe.tags) then null
+                                 else (select array_agg(distinct t order by t) from unnest(subscribe.tags) t) end;
   existing record;
 begin
   perform 1 from :POSTBOX_SCHEMA.topics t where t.name = topic_name for key share;
@@ -73,11 +77,11 @@ begin
   end if;
   insert into :POSTBOX_SCHEMA.queues (name) values (target) on conflict (name) do nothing;
   insert into :POSTBOX_SCHEMA.subscriptions (topic, group_name, queue, tags)
-  values (topic_name, subscribe.group_name, target, subscribe.tags)
+  values (topic_name, subscribe.group_name, target, tag_filter)
   on conflict (topic, group_name) do nothing;
   select s.queue, s.tags into existing from :POSTBOX_SCHEMA.subscriptions s
   where s.topic = topic_name and s.group_name = subscribe.group_name;
-  if existing.queue <> target or existing.tags is distinct from subscribe.tags then
+  if existing.queue <> target or existing.tags is distinct from tag_filter then
     raise exception 'subscription "%" of topic "%" already exists with other settings', subscribe.group_name, topic_name
       using errcode = '23505';
   end if;
