@@ -5,14 +5,7 @@ import { InvalidInputError } from '../errors';
 import { toMessageColumns } from '../messages/message';
 import { MAX_BATCH } from '../messages/send';
 import { notifyQueues, type Wakeup } from '../wakeups/wakeup';
-import {
-  checkTag,
-  type PublishedMessage,
-  TAG_HEADER,
-  TOPIC_HEADER,
-  TOPIC_MESSAGE_ID_HEADER,
-  TopicNotFoundError,
-} from './topic-settings';
+import { checkTag, type PublishedMessage, TopicNotFoundError } from './topic-settings';
 import { pubSubTablesFor } from './topic-tables';
 
 export interface PublishOptions extends SchemaOption {
@@ -85,16 +78,15 @@ export async function publishBatch(
     : sql`select 0 as n`;
   const { rows } = await sql<PublishRow>`
     with topic as (select name, retention_ms from ${t.topics} where name = ${topic}),
-    input as materialized (
-      select i.ord, i.body, i.priority, i.group_key, i.tag,
-             coalesce(i.available_at, now() + i.delay_ms * interval '1 millisecond') as available_at,
-             m.id,
-             coalesce(i.headers, '{}'::jsonb)
-               || jsonb_build_object(${TOPIC_HEADER}::text, topic.name, ${TOPIC_MESSAGE_ID_HEADER}::text, m.id::text)
-               || case when i.tag is null then '{}'::jsonb else jsonb_build_object(${TAG_HEADER}::text, i.tag) end
-               as headers
-      from topic,
-        unnest(
+    -- One topic message id per message, drawn in input order: nextval sits
+    -- in the select list of a query over the ordered input, so it runs once
+    -- per row, after the sort. (It used to sit in a lateral subquery that
+    -- referenced nothing of the row; Postgres ran that once per statement
+    -- and a batch of 5 got ids [5,5,5,5,5].)
+    numbered as materialized (
+      select i.*, nextval(${t.topicMessageIdSeq}::regclass) as id
+      from (
+        select i.* from unnest(
           ${columns.map((c) => c.body)}::jsonb[],
           ${columns.map((c) => c.headers)}::jsonb[],
           ${columns.map((c) => c.priority)}::int[],
@@ -102,8 +94,19 @@ export async function publishBatch(
           ${columns.map((c) => c.availableAt)}::timestamptz[],
           ${columns.map((c) => c.groupKey)}::text[],
           ${columns.map((c) => c.tag)}::text[]
-        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, ord),
-        lateral (select nextval(${t.topicMessageIdSeq}::regclass) as id) m
+        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, ord)
+        where exists (select 1 from topic)
+        order by i.ord
+      ) i
+    ),
+    input as materialized (
+      select i.ord, i.body, i.priority, i.group_key, i.tag,
+             coalesce(i.available_at, now() + i.delay_ms * interval '1 millisecond') as available_at,
+             i.id,
+             -- The delivered headers are defined once, by the topic_headers
+             -- SQL function (migrations/functions/60-publish.sql), psql's publish() too.
+             ${sql.id(t.schema, 'topic_headers')}(i.headers, topic.name, i.id, i.tag) as headers
+      from topic, numbered i
       order by i.ord
     ),
     deliveries as materialized (
