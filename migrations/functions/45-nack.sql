@@ -104,9 +104,12 @@ $$;
 
 -- Moves dead letters back into their queue as fresh, ready messages (same
 -- id, attempts reset, last error kept for the record), oldest first, and
--- wakes the queue's consumers at commit. ids null: every dead letter of the
--- queue. Returns how many. The library's redrive calls this.
-create or replace function :POSTBOX_SCHEMA.redrive(queue_name text, ids bigint[] default null) returns int
+-- with `notify` wakes the queue's consumers at commit. ids null: every dead
+-- letter of the queue. Returns how many. The library's redrive calls this
+-- (notify only inside the caller's transaction; outside one it wakes the
+-- queue after the commit: libs/core/src/wakeups/wakeup.ts).
+create or replace function :POSTBOX_SCHEMA.redrive(queue_name text, ids bigint[] default null, notify boolean default true)
+returns int
 language sql as $$
   with dead as (
     delete from :POSTBOX_SCHEMA.dead_letters d
@@ -121,5 +124,5 @@ language sql as $$
   ),
   counted as (select count(*)::int as n from back)
   select c.n from counted c
-  left join lateral (select pg_notify(':POSTBOX_SCHEMA.wakeup', queue_name) where c.n > 0) w on true
+  left join lateral (select pg_notify(':POSTBOX_SCHEMA.wakeup', queue_name) where notify and c.n > 0) w on true
 $$;

@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
-import { notifyQueue } from '../wakeups/wakeup';
+import { wakeConsumers } from '../wakeups/wakeup';
 import type { WakeupNotifier } from '../wakeups/wakeup-notifier';
 import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
 
@@ -64,7 +64,7 @@ export async function sendBatch(
     );
   }
   const result = await insertMessages(db, queue, columns, { ...options, notifyInStatement: false });
-  await notifyQueue(db, queue, options.schema);
+  await wakeConsumers(db, [queue], options);
   return result;
 }
 

@@ -1,12 +1,11 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { SchemaOption } from '../database/tables';
+import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { toMessageColumns } from '../messages/message';
 import { MAX_BATCH } from '../messages/send';
-import { notifyQueues, type Wakeup } from '../wakeups/wakeup';
+import { type Wakeup, wakeConsumers } from '../wakeups/wakeup';
 import { checkTag, type PublishedMessage, TopicNotFoundError } from './topic-settings';
-import { pubSubTablesFor } from './topic-tables';
 
 export interface PublishOptions extends SchemaOption {
   /**
@@ -71,7 +70,7 @@ export async function publishBatch(
     }
     return { ...toMessageColumns(m, prefix), tag: checkTag(m.tag, `${prefix}tag`) };
   });
-  const t = pubSubTablesFor(options.schema);
+  const t = tablesFor(options.schema);
   const inTransaction = db.isTransaction;
   const wake = inTransaction
     ? sql`select count(pg_notify(${t.wakeupChannel}, queue)) as n from matched_queues`
@@ -135,10 +134,6 @@ export async function publishBatch(
     order by i.ord`.execute(db);
   if (rows.length === 0) throw new TopicNotFoundError(topic);
 
-  const woken = rows[0]?.woken ?? [];
-  if (!inTransaction && woken.length > 0) {
-    if (options.wakeup) options.wakeup(woken);
-    else await notifyQueues(db, woken, options.schema);
-  }
+  await wakeConsumers(db, rows[0]?.woken ?? [], options);
   return rows.map((row) => ({ id: String(row.id), deliveredTo: Number(row.delivered_to) }));
 }
