@@ -1,5 +1,5 @@
---! Previous: sha1:5d0f5a692c78a16d3a3a9b0d361fb2e1dde4914f
---! Hash: sha1:a7c7ffb447e4c5f2a735143e6e0894458ce53537
+--! Previous: sha1:2941882b61a529d04595a59d3597d9ae886fc613
+--! Hash: sha1:8a041cb368059a2887c81a5eb1e9356cc0e22966
 
 -- Issue 13, items 1, 3, 5, 6 and 8: operating a queue (docs/queue-controls.md).
 -- Columns only; the rules that read them live in migrations/functions/.
@@ -32,5 +32,6 @@ alter table :POSTBOX_SCHEMA.messages add column expires_at timestamptz;
 create index messages_expiry_idx on :POSTBOX_SCHEMA.messages (queue, expires_at) where expires_at is not null;
 
 -- send() gains expires_at (migrations/functions/40-send.sql): the old
--- signature goes, or a call without it would be ambiguous.
-drop function :POSTBOX_SCHEMA.send(text, jsonb, jsonb, int, int);
+-- signature (000008's) goes, or a call without it would be ambiguous. On a
+-- fresh database the functions/ files have not run yet, hence "if exists".
+drop function if exists :POSTBOX_SCHEMA.send(text, jsonb, jsonb, int, int, text, text);

@@ -1,5 +1,5 @@
---! Previous: sha1:a7c7ffb447e4c5f2a735143e6e0894458ce53537
---! Hash: sha1:2d09450abb309eba180b111226dca04d64060999
+--! Previous: sha1:8a041cb368059a2887c81a5eb1e9356cc0e22966
+--! Hash: sha1:068152ee36a4c4a20fe51794ba185a950d70267c
 
 -- Issue 14 item 2: a lease claim that leaves the indexed columns alone, so
 -- its UPDATE is HOT (heap-only: no new entry in messages_pkey or

@@ -1,7 +1,7 @@
 -- What a queue admits, in one place, for every path that sends: the
--- TypeScript send statements (libs/core/src/messages/send.ts), publish
--- (TypeScript and publish() below in 60-publish.sql), half-message commit
--- (which sends or publishes) and send() below. Each path calls these inside
+-- TypeScript send statements (libs/core/src/messages/send.ts), send_batch
+-- and send() below, publish (TypeScript and publish() in 60-publish.sql)
+-- and half-message commit (which sends or publishes). Each path calls these inside
 -- its one statement, so a refused message leaves nothing behind.
 --
 -- Errors carry their own SQLSTATEs, which libs/core maps to its errors:
@@ -95,33 +95,100 @@ returns timestamptz
 language sql stable parallel safe
 as $$ select coalesce(expires_at, now() + message_ttl_ms * interval '1 millisecond') $$;
 
--- SQL-level send, so a psql user (or any language) can use a queue without
--- TypeScript. Returns the new message's id.
+-- Send: up to 1000 messages in one statement, with producer deduplication.
+-- `batch` is a JSON array of objects with the keys body (required), headers,
+-- priority, delay_ms, available_at, group_key, dedup_key, expires_at and
+-- bytes (the size the library measured; absent: message_bytes). The queue
+-- admits the batch as above (maxLength, maxMessageBytes, messageTtlMs). Returns one row
+-- per input message, in input order: its id, and whether a dedup_key made it
+-- a duplicate (then the id is the first message's and nothing was enqueued).
+-- No row at all: the queue does not exist.
+--
+-- The library's sendBatch calls this for every batch that carries a dedup
+-- key (libs/core/src/messages/send.ts); batches without one take a plain
+-- INSERT there (no dedup_keys work: 38k msg/s at 500 per batch). With
+-- `notify` the queue's consumers are woken at commit (pg_notify in the statement).
+--
+-- Dedup: ids are drawn first, each key is claimed in dedup_keys with ON
+-- CONFLICT DO UPDATE (which waits for a concurrent producer of the same key
+-- and returns its row), and only messages that won their key are inserted.
+-- A key whose window has expired is taken over by the new message.
+create or replace function :POSTBOX_SCHEMA.send_batch(queue_name text, batch jsonb, notify boolean default true)
+returns table (id bigint, duplicate boolean)
+language sql as $$
+  with q as materialized (
+    select name, dedup_window_ms, max_message_bytes, message_ttl_ms,
+           case when max_length is null then true
+                else :POSTBOX_SCHEMA.admit_length(name, jsonb_array_length(batch)) end as admitted
+    from :POSTBOX_SCHEMA.queues where name = queue_name
+  ),
+  input as materialized (
+    select t.*, nextval(':POSTBOX_SCHEMA.messages_id_seq'::regclass) as new_id,
+           :POSTBOX_SCHEMA.expiry(t.expires_at, q.message_ttl_ms) as expiry
+    from q, rows from (jsonb_to_recordset(batch) as (
+      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
+      expires_at timestamptz, bytes bigint
+    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, bytes, ord)
+    where q.admitted
+      and :POSTBOX_SCHEMA.admit_message(q.name, q.max_message_bytes,
+            coalesce(t.bytes, :POSTBOX_SCHEMA.message_bytes(coalesce(t.body, 'null'::jsonb), t.headers)),
+            case when jsonb_array_length(batch) = 1 then 'message' else 'messages[' || (t.ord - 1) || ']' end)
+    order by t.ord
+  ),
+  first_per_key as (
+    select distinct on (dedup_key) dedup_key, new_id from input
+    where dedup_key is not null order by dedup_key, ord
+  ),
+  keys as (
+    insert into :POSTBOX_SCHEMA.dedup_keys as k (queue, dedup_key, message_id, expires_at)
+    select queue_name, f.dedup_key, f.new_id, now() + q.dedup_window_ms * interval '1 millisecond'
+    from first_per_key f, q
+    on conflict (queue, dedup_key) do update
+      set message_id = case when k.expires_at <= now() then excluded.message_id else k.message_id end,
+          expires_at = case when k.expires_at <= now() then excluded.expires_at else k.expires_at end
+    returning k.dedup_key, k.message_id
+  ),
+  resolved as (
+    select i.*, coalesce(k.message_id, i.new_id) as message_id
+    from input i left join keys k on k.dedup_key = i.dedup_key
+  ),
+  ins as (
+    insert into :POSTBOX_SCHEMA.messages (id, queue, body, headers, priority, available_at, group_key, dedup_key, expires_at)
+    select r.new_id, queue_name, coalesce(r.body, 'null'::jsonb), r.headers, coalesce(r.priority, 0),
+           coalesce(r.available_at, now() + coalesce(r.delay_ms, 0) * interval '1 millisecond'), r.group_key, r.dedup_key,
+           r.expiry
+    from resolved r where r.message_id = r.new_id
+    order by r.ord
+    returning 1
+  ),
+  wake as (select pg_notify(':POSTBOX_SCHEMA.wakeup', queue_name) where notify and exists (select 1 from q))
+  select r.message_id, r.message_id <> r.new_id
+  from resolved r left join wake on true
+  order by r.ord
+$$;
+
+-- One message, for psql users: the same statement as send_batch. Returns its
+-- id (the first message's, when dedup_key matched one within the window).
 create or replace function :POSTBOX_SCHEMA.send(
   queue_name text,
   body jsonb,
   headers jsonb default null,
   delay_ms int default 0,
   priority int default 0,
+  dedup_key text default null,
+  group_key text default null,
   expires_at timestamptz default null
 ) returns bigint
 language plpgsql as $$
 declare
-  q :POSTBOX_SCHEMA.queues;
   new_id bigint;
 begin
-  select * into q from :POSTBOX_SCHEMA.queues where name = queue_name;
+  select b.id into new_id from :POSTBOX_SCHEMA.send_batch(queue_name, jsonb_build_array(jsonb_build_object(
+    'body', body, 'headers', headers, 'delay_ms', delay_ms, 'priority', priority,
+    'dedup_key', dedup_key, 'group_key', group_key, 'expires_at', expires_at))) b;
   if not found then
     raise exception 'queue "%" does not exist', queue_name using errcode = 'P0002';
   end if;
-  perform :POSTBOX_SCHEMA.admit_message(
-    queue_name, q.max_message_bytes, :POSTBOX_SCHEMA.message_bytes(send.body, send.headers), 'message');
-  if q.max_length is not null then perform :POSTBOX_SCHEMA.admit_length(queue_name, 1); end if;
-  insert into :POSTBOX_SCHEMA.messages (queue, body, headers, priority, available_at, expires_at)
-  values (queue_name, send.body, send.headers, send.priority, now() + delay_ms * interval '1 millisecond',
-          :POSTBOX_SCHEMA.expiry(send.expires_at, q.message_ttl_ms))
-  returning id into new_id;
-  perform pg_notify(':POSTBOX_SCHEMA.wakeup', queue_name);
   return new_id;
 end;
 $$;
