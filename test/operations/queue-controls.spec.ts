@@ -169,6 +169,18 @@ describe('queue controls', () => {
       expect((await dead('u-attempts')).map((d) => d.body)).toEqual(['x']);
     });
 
+    it('messageTtlMs applies to messages sent after the change; expiredTo when a message expires', async () => {
+      await postbox.createQueue('u-ttl');
+      await postbox.send('u-ttl', { body: 'before' });
+      await postbox.updateQueue('u-ttl', { messageTtlMs: 1 });
+      await postbox.send('u-ttl', { body: 'after' });
+      await postbox.updateQueue('u-ttl', { expiredTo: 'drop' });
+      await sleep(20);
+      expect((await postbox.receive('u-ttl', { max: 10 })).map((m) => m.body)).toEqual(['before']);
+      expect(await dead('u-ttl')).toEqual([]);
+      expect(await rows('u-ttl')).toEqual(['before']);
+    });
+
     it('psql update_queue changes settings and refuses unknown ones', async () => {
       await postbox.createQueue('u-psql');
       await client.query(`select postbox.update_queue('u-psql', '{"maxLength": 10, "messageTtlMs": 5000}')`);
