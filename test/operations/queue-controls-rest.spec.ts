@@ -88,6 +88,12 @@ describe('queue controls over REST', () => {
       [{ fifo: null }, 'fifo cannot be null'],
       [{ backoff: { maxMs: 10 } }, 'backoff.maxMs must be greater than or equal to backoff.initialMs'],
       [{ deadLetterQueue: 'r-nowhere' }, 'deadLetterQueue names queue "r-nowhere", which does not exist'],
+      [{ maxAttempts: '5' }, 'maxAttempts must be an integer number'],
+      [{ messageTtlMs: 1e30 }, 'messageTtlMs must not be greater than'],
+      [{ maxMessageBytes: 0 }, 'maxMessageBytes must not be less than 1'],
+      [{ deadLetterQueue: 'a\u0000b' }, 'deadLetterQueue must not contain NUL'],
+      [{ backoff: 'fast' }, 'backoff'],
+      [{ expiredTo: 'void' }, 'expiredTo must be one of the following values: deadLetter, drop'],
     ] as const;
     for (const [body, message] of bad) {
       const answer = await server.request('PATCH', '/v1/queues/r-patch', { body });
@@ -101,6 +107,9 @@ describe('queue controls over REST', () => {
       fifo: false,
     });
     expect((await server.request('PATCH', '/v1/queues/r-missing', { body: { maxAttempts: 2 } })).status).toBe(404);
+    const pausedByPatch = await server.request('PATCH', '/v1/queues/r-patch', { body: { paused: true } });
+    expect(pausedByPatch.status).toBe(400);
+    expect(pausedByPatch.body.message).toContain('property paused should not exist');
   });
 
   it('429 when full with overflow "reject"; 413 above maxMessageBytes, naming the limit; nothing stored', async () => {
