@@ -27,6 +27,7 @@ export {
   PostboxError,
   QueueFullError,
   QueueNotFoundError,
+  UnrecoverableError,
 } from './errors';
 // Exactly-once consumers
 export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
@@ -56,6 +57,13 @@ export {
 export type { NackItem, NackResult } from './messages/nack';
 export { MESSAGE_STATES, type MessageState, type PeekedMessage } from './messages/peek';
 export { MAX_BATCH, type SendResult, send, sendBatch } from './messages/send';
+// Typed messages: any Standard Schema validator checks bodies before a handler sees them
+export type {
+  SchemaOutput,
+  StandardSchemaIssue,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from './messages/standard-schema';
 // The client
 export {
   Postbox,
