@@ -70,6 +70,7 @@ export {
   type PostboxOptions,
   type ReceiveOptions,
   type SendCallOptions,
+  type WriteOptions,
 } from './postbox';
 export type { CreateQueueResult } from './queues/create-queue';
 export { pauseQueue } from './queues/pause-queue';

@@ -93,10 +93,17 @@ export interface ReceiveOptions extends ClaimOptions {
   signal?: AbortSignal;
 }
 
-export interface SendCallOptions {
-  /** The caller's transaction (Kysely Transaction): the outbox seam. */
+/**
+ * Every write takes the caller's transaction (River's …Tx functions): the
+ * write commits with the caller's own, or not at all. The outbox seam.
+ */
+export interface WriteOptions {
+  /** The caller's transaction (Kysely Transaction). */
   trx?: Executor;
 }
+
+/** @deprecated WriteOptions: the same, for every write. */
+export type SendCallOptions = WriteOptions;
 
 /**
  * The client most code uses: binds one database + schema, owns the process's
@@ -199,8 +206,8 @@ export class Postbox {
     return this.db.transaction().execute(work);
   }
 
-  createQueue(name: string, options: QueueOptions = {}) {
-    return createQueue(this.db, name, options, this.opts);
+  createQueue(name: string, options: QueueOptions = {}, { trx }: WriteOptions = {}) {
+    return createQueue(trx ?? this.db, name, options, this.opts);
   }
   getQueue(name: string) {
     return getQueue(this.db, name, this.opts);
@@ -211,31 +218,31 @@ export class Postbox {
   listQueues() {
     return listQueues(this.db, this.opts);
   }
-  deleteQueue(name: string) {
-    return deleteQueue(this.db, name, this.opts);
+  deleteQueue(name: string, { trx }: WriteOptions = {}) {
+    return deleteQueue(trx ?? this.db, name, this.opts);
   }
   /** Changes any subset of a queue's settings in place (docs/queue-controls.md: effect of each). */
-  updateQueue(name: string, changes: QueueOptions) {
-    return updateQueue(this.db, name, changes, this.opts);
+  updateQueue(name: string, changes: QueueOptions, { trx }: WriteOptions = {}) {
+    return updateQueue(trx ?? this.db, name, changes, this.opts);
   }
   /** Receives and consumers get nothing until resumeQueue; sends still land. */
-  pauseQueue(name: string) {
-    return pauseQueue(this.db, name, this.opts);
+  pauseQueue(name: string, { trx }: WriteOptions = {}) {
+    return pauseQueue(trx ?? this.db, name, this.opts);
   }
   /** Undoes pauseQueue and wakes waiting receives and consumers at once. */
-  resumeQueue(name: string) {
-    return resumeQueue(this.db, name, this.opts);
+  resumeQueue(name: string, { trx }: WriteOptions = {}) {
+    return resumeQueue(trx ?? this.db, name, this.opts);
   }
 
   /** Outside a transaction, concurrent sends to one queue share a statement (group commit: group-commit-sender.ts). */
-  send<T = unknown>(queue: string, message: OutgoingMessage<ExplicitBody<T>>, { trx }: SendCallOptions = {}) {
+  send<T = unknown>(queue: string, message: OutgoingMessage<ExplicitBody<T>>, { trx }: WriteOptions = {}) {
     if (!trx) return this.sender.send(queue, message);
     return send(trx, queue, message, { ...this.opts, notifier: this.notifier });
   }
   sendBatch<T = unknown>(
     queue: string,
     messages: readonly OutgoingMessage<ExplicitBody<T>>[],
-    { trx }: SendCallOptions = {},
+    { trx }: WriteOptions = {},
   ): Promise<SendResult> {
     return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier });
   }
@@ -253,23 +260,24 @@ export class Postbox {
     return this.waiters.receive(queue, { max, waitMs, signal, visibilityTimeoutMs });
   }
 
-  ack(queue: string, receipts: readonly string[]) {
-    return ack(this.db, queue, receipts, this.opts);
+  /** With `trx`, the ack commits with the caller's own writes (River's CompleteTx): effects and ack, or neither. */
+  ack(queue: string, receipts: readonly string[], { trx }: WriteOptions = {}) {
+    return ack(trx ?? this.db, queue, receipts, this.opts);
   }
-  nack(queue: string, items: readonly NackItem[]) {
-    return nack(this.db, queue, items, this.opts);
+  nack(queue: string, items: readonly NackItem[], { trx }: WriteOptions = {}) {
+    return nack(trx ?? this.db, queue, items, this.opts);
   }
-  extend(queue: string, receipts: readonly string[], visibilityTimeoutMs: number) {
-    return extend(this.db, queue, receipts, visibilityTimeoutMs, this.opts);
+  extend(queue: string, receipts: readonly string[], visibilityTimeoutMs: number, { trx }: WriteOptions = {}) {
+    return extend(trx ?? this.db, queue, receipts, visibilityTimeoutMs, this.opts);
   }
-  release(queue: string, receipts: readonly string[]) {
-    return release(this.db, queue, receipts, this.opts);
+  release(queue: string, receipts: readonly string[], { trx }: WriteOptions = {}) {
+    return release(trx ?? this.db, queue, receipts, this.opts);
   }
   peek(queue: string, state: MessageState, limit?: number) {
     return peek(this.db, queue, state, limit, this.opts);
   }
-  redrive(queue: string, ids?: readonly string[]) {
-    return redrive(this.db, queue, ids, { ...this.opts, wakeup: this.notifier.wakeup });
+  redrive(queue: string, ids?: readonly string[], { trx }: WriteOptions = {}) {
+    return redrive(trx ?? this.db, queue, ids, { ...this.opts, wakeup: this.notifier.wakeup });
   }
 
   // Half messages (transactions/): prepare → commit | rollback, with check-back.
@@ -284,11 +292,11 @@ export class Postbox {
     return (await prepareTransaction(this.db, target, message, { ...allow, ...options, ...this.opts })).transactionId;
   }
   /** Sends the half message (exactly once; repeating is a no-op). ConflictError after a rollback or expiry. */
-  commitTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
+  commitTransaction(transactionId: string, { trx }: WriteOptions = {}) {
     return commitTransaction(trx ?? this.db, transactionId, this.opts);
   }
   /** Discards the half message (repeating is a no-op). ConflictError after a commit. */
-  rollbackTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
+  rollbackTransaction(transactionId: string, { trx }: WriteOptions = {}) {
     return rollbackTransaction(trx ?? this.db, transactionId, this.opts);
   }
   getTransaction(transactionId: string) {
@@ -329,8 +337,8 @@ export class Postbox {
 
   // Pub/sub (topics/): a topic fans out to consumer groups, each backed by a queue.
 
-  createTopic(name: string, options: TopicOptions = {}) {
-    return createTopic(this.db, name, options, this.opts);
+  createTopic(name: string, options: TopicOptions = {}, { trx }: WriteOptions = {}) {
+    return createTopic(trx ?? this.db, name, options, this.opts);
   }
   getTopic(name: string) {
     return getTopic(this.db, name, this.opts);
@@ -338,15 +346,15 @@ export class Postbox {
   listTopics() {
     return listTopics(this.db, this.opts);
   }
-  deleteTopic(name: string) {
-    return deleteTopic(this.db, name, this.opts);
+  deleteTopic(name: string, { trx }: WriteOptions = {}) {
+    return deleteTopic(trx ?? this.db, name, this.opts);
   }
   /** Subscribes consumer group `group`; consume its messages from the returned queue (default `<topic>.<group>`). */
-  subscribe(topic: string, group: string, options: SubscribeOptions = {}, { trx }: SendCallOptions = {}) {
+  subscribe(topic: string, group: string, options: SubscribeOptions = {}, { trx }: WriteOptions = {}) {
     return subscribe(trx ?? this.db, topic, group, options, this.opts);
   }
-  unsubscribe(topic: string, group: string) {
-    return unsubscribe(this.db, topic, group, this.opts);
+  unsubscribe(topic: string, group: string, { trx }: WriteOptions = {}) {
+    return unsubscribe(trx ?? this.db, topic, group, this.opts);
   }
   /** Pauses one consumer group alone (its queue); the topic's other groups go on. */
   pauseGroup(topic: string, group: string) {
@@ -356,10 +364,10 @@ export class Postbox {
     return setGroupPaused(this.db, topic, group, false, this.opts);
   }
   /** One statement however many groups; pass `trx` for the outbox. */
-  publish(topic: string, message: PublishedMessage, { trx }: SendCallOptions = {}) {
+  publish(topic: string, message: PublishedMessage, { trx }: WriteOptions = {}) {
     return publish(trx ?? this.db, topic, message, { ...this.opts, wakeup: this.notifier.wakeup });
   }
-  publishBatch(topic: string, messages: readonly PublishedMessage[], { trx }: SendCallOptions = {}) {
+  publishBatch(topic: string, messages: readonly PublishedMessage[], { trx }: WriteOptions = {}) {
     return publishBatch(trx ?? this.db, topic, messages, { ...this.opts, wakeup: this.notifier.wakeup });
   }
   /**
@@ -423,12 +431,16 @@ export class Postbox {
     return purgeQueue(this.db, queue, states, { ...options, ...this.opts });
   }
   /** Deletes one message (or dead letter) by id; ConflictError while in flight unless `force`. */
-  deleteMessage(queue: string, id: string, options: Omit<DeleteMessageOptions, 'schema'> = {}) {
-    return deleteMessage(this.db, queue, id, { ...options, ...this.opts });
+  deleteMessage(
+    queue: string,
+    id: string,
+    { trx, ...options }: Omit<DeleteMessageOptions, 'schema'> & WriteOptions = {},
+  ) {
+    return deleteMessage(trx ?? this.db, queue, id, { ...options, ...this.opts });
   }
   /** Cancels the not-yet-delivered message sent with this dedupKey (and releases the key); returns its id(s). */
-  cancelByDedupKey(queue: string, dedupKey: string) {
-    return cancelByDedupKey(this.db, queue, dedupKey, this.opts);
+  cancelByDedupKey(queue: string, dedupKey: string, { trx }: WriteOptions = {}) {
+    return cancelByDedupKey(trx ?? this.db, queue, dedupKey, this.opts);
   }
   /**
    * Starts a task moving `queue`'s dead letters back to the queue each came
@@ -446,8 +458,8 @@ export class Postbox {
 
   // Recurring schedules (schedules/): ticks enqueued exactly once by the maintenance of any process.
 
-  createSchedule(name: string, input: ScheduleInput) {
-    return createSchedule(this.db, name, input, this.opts);
+  createSchedule(name: string, input: ScheduleInput, { trx }: WriteOptions = {}) {
+    return createSchedule(trx ?? this.db, name, input, this.opts);
   }
   getSchedule(name: string) {
     return getSchedule(this.db, name, this.opts);
@@ -455,14 +467,14 @@ export class Postbox {
   listSchedules() {
     return listSchedules(this.db, this.opts);
   }
-  pauseSchedule(name: string) {
-    return pauseSchedule(this.db, name, this.opts);
+  pauseSchedule(name: string, { trx }: WriteOptions = {}) {
+    return pauseSchedule(trx ?? this.db, name, this.opts);
   }
-  resumeSchedule(name: string) {
-    return resumeSchedule(this.db, name, this.opts);
+  resumeSchedule(name: string, { trx }: WriteOptions = {}) {
+    return resumeSchedule(trx ?? this.db, name, this.opts);
   }
-  deleteSchedule(name: string) {
-    return deleteSchedule(this.db, name, this.opts);
+  deleteSchedule(name: string, { trx }: WriteOptions = {}) {
+    return deleteSchedule(trx ?? this.db, name, this.opts);
   }
 
   /** Stops every consumer (graceful), the listener and, if Postbox created it, the pool. */
