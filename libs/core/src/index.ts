@@ -29,6 +29,28 @@ export {
   QueueNotFoundError,
   UnrecoverableError,
 } from './errors';
+// Half messages (prepare → commit | rollback, with check-back) and the raw-pg outbox
+export type { CheckAnswer } from './half-messages/call-checkback-url';
+export {
+  type CheckbackAllow,
+  CheckbackDestinationPolicy,
+  CheckbackRefusedError,
+  checkbackPolicy,
+} from './half-messages/checkback-destination';
+export type {
+  CheckbackRunner,
+  CheckbackRunnerOptions,
+  CheckEvent,
+  TransactionChecker,
+} from './half-messages/checkback-runner';
+export { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS, type PrepareOptions } from './half-messages/prepare';
+export {
+  TRANSACTION_STATES,
+  type TransactionInfo,
+  TransactionNotFoundError,
+  type TransactionState,
+  type TransactionTarget,
+} from './half-messages/transaction';
 // Exactly-once consumers
 export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
 // API keys (scoped, stored hashed): what the service and the SQS endpoint authenticate with
@@ -57,6 +79,7 @@ export {
 export type { NackItem, NackResult } from './messages/nack';
 export { MESSAGE_STATES, type MessageState, type PeekedMessage } from './messages/peek';
 export { MAX_BATCH, type SendResult, send, sendBatch } from './messages/send';
+export { sendWithPgClient } from './messages/send-with-pg-client';
 // Typed messages: any Standard Schema validator checks bodies before a handler sees them
 export type {
   SchemaOutput,
@@ -136,26 +159,3 @@ export {
   TopicNotFoundError,
   type TopicOptions,
 } from './topics/topic-settings';
-// Half messages (prepare → commit | rollback, with check-back) and the raw-pg outbox
-export type { CheckAnswer } from './transactions/call-checkback-url';
-export {
-  type CheckbackAllow,
-  CheckbackDestinationPolicy,
-  CheckbackRefusedError,
-  checkbackPolicy,
-} from './transactions/checkback-destination';
-export type {
-  CheckbackRunner,
-  CheckbackRunnerOptions,
-  CheckEvent,
-  TransactionChecker,
-} from './transactions/checkback-runner';
-export { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS, type PrepareOptions } from './transactions/prepare';
-export { sendWithPgClient } from './transactions/send-with-pg-client';
-export {
-  TRANSACTION_STATES,
-  type TransactionInfo,
-  TransactionNotFoundError,
-  type TransactionState,
-  type TransactionTarget,
-} from './transactions/transaction';

@@ -8,6 +8,18 @@ import { type ConnectOptions, connect } from './database/connect';
 import { asKysely, type Executor } from './database/database';
 import { runMigrations } from './database/run-migrations';
 import { DEFAULT_SCHEMA, tablesFor } from './database/tables';
+import { type CheckbackAllow, checkbackPolicy } from './half-messages/checkback-destination';
+import {
+  CheckbackRunner,
+  type CheckbackRunnerOptions,
+  type TransactionChecker,
+} from './half-messages/checkback-runner';
+import { commitTransaction } from './half-messages/commit';
+import { getTransaction } from './half-messages/get-transaction';
+import { type PrepareOptions, prepareTransaction } from './half-messages/prepare';
+import { type PurgeOptions, purgeResolvedTransactions } from './half-messages/purge-resolved-transactions';
+import { rollbackTransaction } from './half-messages/rollback';
+import type { TransactionTarget } from './half-messages/transaction';
 import { type PruneInboxOptions, pruneInbox } from './inbox/prune-inbox';
 import { Maintenance, type MaintenanceOptions } from './maintenance/maintenance';
 import { ack } from './messages/ack';
@@ -49,14 +61,6 @@ import { publish, publishBatch } from './topics/publish';
 import { type ReplayOptions, replayTopic } from './topics/replay-topic';
 import { type SubscribeOptions, subscribe, unsubscribe } from './topics/subscribe';
 import type { PublishedMessage, TopicOptions } from './topics/topic-settings';
-import { type CheckbackAllow, checkbackPolicy } from './transactions/checkback-destination';
-import { CheckbackRunner, type CheckbackRunnerOptions, type TransactionChecker } from './transactions/checkback-runner';
-import { commitTransaction } from './transactions/commit';
-import { getTransaction } from './transactions/get-transaction';
-import { type PrepareOptions, prepareTransaction } from './transactions/prepare';
-import { type PurgeOptions, purgeResolvedTransactions } from './transactions/purge-resolved-transactions';
-import { rollbackTransaction } from './transactions/rollback';
-import type { TransactionTarget } from './transactions/transaction';
 import { WakeupListener } from './wakeups/wakeup-listener';
 import { WakeupNotifier } from './wakeups/wakeup-notifier';
 
@@ -81,7 +85,7 @@ export interface PostboxOptions extends ConnectOptions {
    * Internal destinations a checkbackUrl may name: host names, IPs, CIDRs
    * (comma-separated or a list). Loopback, private, link-local (metadata)
    * and other non-public addresses are refused otherwise, at prepare and at
-   * every call. See transactions/checkback-destination.ts.
+   * every call. See half-messages/checkback-destination.ts.
    */
   checkbackAllow?: CheckbackAllow;
 }
@@ -280,7 +284,7 @@ export class Postbox {
     return redrive(trx ?? this.db, queue, ids, { ...this.opts, wakeup: this.notifier.wakeup });
   }
 
-  // Half messages (transactions/): prepare → commit | rollback, with check-back.
+  // Half messages (half-messages/): prepare → commit | rollback, with check-back.
 
   /** Stores a half message, invisible to consumers until commitTransaction; returns its transaction id. */
   async prepare(

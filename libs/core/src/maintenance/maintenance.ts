@@ -1,15 +1,15 @@
 import { maintainArchive } from '../archive/maintain-archive';
 import type { Executor } from '../database/database';
+import {
+  DEFAULT_TRANSACTION_RETENTION_MS,
+  purgeResolvedTransactions,
+} from '../half-messages/purge-resolved-transactions';
 import { DEFAULT_INBOX_RETENTION_MS } from '../inbox/inbox';
 import { pruneInbox } from '../inbox/prune-inbox';
 import { expireMessages } from '../messages/expire-messages';
 import { purgeExpiredDedupKeys } from '../messages/purge-dedup-keys';
 import { ScheduleRunner, type ScheduleRunnerOptions } from '../schedules/schedule-runner';
 import { TaskRunner, type TaskRunnerOptions } from '../tasks/task-runner';
-import {
-  DEFAULT_TRANSACTION_RETENTION_MS,
-  purgeResolvedTransactions,
-} from '../transactions/purge-resolved-transactions';
 import { sweepInBatches } from './sweep';
 
 export interface MaintenanceOptions {
