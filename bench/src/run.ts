@@ -274,7 +274,9 @@ async function main(): Promise<void> {
           r.idleTransactionsPerSecond;
         row(`wake-up with ${r.waiters} waiting, p50`, 'ms', false).values.postbox = r.wakeupP50Ms;
         row(`wake-up with ${r.waiters} waiting, p99`, 'ms', false).values.postbox = r.wakeupP99Ms;
-        notes.push(`long polls: ${r.waiters} held, ${r.failed} failed, ${r.wakeups} wake-ups timed`);
+        notes.push(
+          `long polls: ${r.waiters} held, ${r.failed} failed ${JSON.stringify(r.failures)}, ${r.wakeups} wake-ups timed, arrivals ${format(r.arrivalTransactionsPerSecond)} xact/s`,
+        );
       }
     }
 

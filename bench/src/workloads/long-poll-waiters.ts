@@ -10,6 +10,10 @@ export type LongPollResult =
       waiters: number;
       /** Receives that failed (socket error or non-200) while holding the waiters. */
       failed: number;
+      /** Why they failed: HTTP status or socket error code, with counts. */
+      failures: Record<string, number>;
+      /** Transactions/s while the polls arrived (each arrival's own claim and queue lookup). */
+      arrivalTransactionsPerSecond: number;
       idleTransactionsPerSecond: number;
       wakeups: number;
       wakeupP50Ms: number;
@@ -22,7 +26,8 @@ interface Answer {
 }
 
 const QUEUE = 'bench-waiters';
-const IDLE_SECONDS = 10;
+/** Longer than waitMs: every waiter's poll times out and is re-issued once inside the window. */
+const IDLE_SECONDS = 32;
 
 function post(agent: http.Agent, base: string, path: string, body: unknown): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -56,7 +61,8 @@ async function committed(client: pg.Client): Promise<number> {
 /**
  * Item 8 of issue 10: `waiters` idle long polls (waitMs 30 s, each on its own
  * socket, re-issued when answered) held by one service process; the
- * database's transactions/s while they all wait (xact_commit over 10 s), then
+ * database's transactions/s while they all wait (xact_commit over 32 s, so
+ * every poll times out and is re-issued once inside the window), then
  * wake-up latency with them all waiting: one message at a time is sent over
  * REST and timed until a waiter's receive answers with it.
  */
@@ -75,25 +81,34 @@ export async function longPollWaiters(
   await client.connect();
   let running = true;
   let failed = 0;
+  const failures: Record<string, number> = {};
+  const fail = (reason: string) => {
+    failed++;
+    failures[reason] = (failures[reason] ?? 0) + 1;
+  };
   const latencies: number[] = [];
   const sentAt = new Map<string, number>();
   const loop = async () => {
     while (running) {
       try {
         const answer = await post(agent, service.base, `/v1/queues/${QUEUE}/receive`, { waitMs: 30_000 });
-        if (answer.status !== 200) failed++;
+        if (answer.status !== 200) {
+          fail(String(answer.status));
+          await sleep(100);
+        }
         for (const message of answer.body?.messages ?? []) {
           const at = sentAt.get(String(message.body.k));
           if (at !== undefined) latencies.push(now() - at);
         }
-      } catch {
-        failed++;
+      } catch (error) {
+        fail((error as NodeJS.ErrnoException).code ?? (error as Error).message);
         await sleep(100);
       }
     }
   };
   try {
     const started = now();
+    const atStart = await committed(client);
     const loops: Promise<void>[] = [];
     // In steps of 500: a burst of 10,000 connects overflows the listen backlog (511) into SYN retries.
     for (let i = 0; i < waiters; i += 500) {
@@ -110,9 +125,13 @@ export async function longPollWaiters(
       last = current;
     }
     const before = await committed(client);
+    const arrivalTransactionsPerSecond = (before - atStart) / ((now() - started) / 1000);
     await sleep(IDLE_SECONDS * 1000);
     const idleTransactionsPerSecond = ((await committed(client)) - before) / IDLE_SECONDS;
-    log(`  idle: ${idleTransactionsPerSecond.toFixed(1)} transactions/s with ${waiters} waiting`);
+    log(
+      `  idle: ${idleTransactionsPerSecond.toFixed(1)} transactions/s with ${waiters} waiting ` +
+        `(arrivals: ${arrivalTransactionsPerSecond.toFixed(0)}/s); failures so far ${JSON.stringify(failures)}`,
+    );
     for (let k = 0; k < wakeups; k++) {
       sentAt.set(String(k), now());
       await post(agent, service.base, `/v1/queues/${QUEUE}/messages`, { body: { k } });
@@ -128,6 +147,8 @@ export async function longPollWaiters(
     return {
       waiters,
       failed: failedWhileHeld,
+      failures,
+      arrivalTransactionsPerSecond,
       idleTransactionsPerSecond,
       wakeups: latencies.length,
       wakeupP50Ms: percentile(sorted, 50),
