@@ -21,7 +21,7 @@ export type LongPollResult =
     };
 
 interface Answer {
-  status: number;
+  status: number | string;
   body: { messages?: { body: { k?: number } }[] } | null;
 }
 
@@ -77,7 +77,9 @@ export async function longPollWaiters(
   const service = await startService(url);
   if ('skipped' in service) return service;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const sendAgent = new http.Agent({ keepAlive: false });
   const client = new pg.Client(url);
+  client.on('error', (error) => log(`  bench connection lost: ${error.message}`));
   await client.connect();
   let running = true;
   let failed = 0;
@@ -115,7 +117,7 @@ export async function longPollWaiters(
       for (let j = i; j < Math.min(waiters, i + 500); j++) loops.push(loop());
       await sleep(50);
     }
-    log(`  ${waiters} long polls issued; settling`);
+    log(`  ${waiters} long polls issued; settling (failures so far ${JSON.stringify(failures)})`);
     // Each poll's arrival costs its own claims (claim, queue lookup, claim: ~30,000 transactions for
     // 10,000 through a pool of 10); the idle window starts once those are through.
     for (let settled = 0, last = await committed(client); settled < 2 && now() < started + 25_000; ) {
@@ -134,7 +136,15 @@ export async function longPollWaiters(
     );
     for (let k = 0; k < wakeups; k++) {
       sentAt.set(String(k), now());
-      await post(agent, service.base, `/v1/queues/${QUEUE}/messages`, { body: { k } });
+      // A fresh socket per send (no keep-alive reuse race); a failed send is counted and retried.
+      for (;;) {
+        const sent = await post(sendAgent, service.base, `/v1/queues/${QUEUE}/messages`, { body: { k } }).catch(
+          (error: NodeJS.ErrnoException) => ({ status: error.code ?? 'error', body: null }),
+        );
+        if (sent.status === 201) break;
+        fail(`send ${sent.status}`);
+        await sleep(50);
+      }
       await sleep(20);
     }
     const deadline = now() + 10_000;
