@@ -297,6 +297,8 @@ async function main(): Promise<void> {
         notes.push(
           `stats: first count in the service ${format(r.firstRestListMs)} ms; ${r.errors} errors; last ready ${r.lastReady} vs exact ${r.exactReady}`,
         );
+        row(`GET /health (no database) in the same rotation, p50`, 'ms', false).values.postbox = r.health.p50Ms;
+        row(`GET /health (no database) in the same rotation, p99`, 'ms', false).values.postbox = r.health.p99Ms;
         const worst = Math.max(...Object.values(polled).map((t) => t.p99Ms));
         targets.push({
           target: `stats and /metrics under 20 ms at ${at} waiting (p50 and p99)`,

@@ -150,6 +150,7 @@ export async function longPollWaiters(
     const deadline = now() + 10_000;
     while (latencies.length < wakeups && now() < deadline) await sleep(20);
     const failedWhileHeld = failed;
+    if (failed > 0) log(`  service stderr (tail): ${service.stderr().slice(-1500)}`);
     running = false;
     await service.stop(); // answers every waiting poll
     await Promise.all(loops);

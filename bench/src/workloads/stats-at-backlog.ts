@@ -28,6 +28,8 @@ export type StatsResult =
       restList: EndpointTiming;
       restQueue: EndpointTiming;
       metrics: EndpointTiming;
+      /** GET /health in the same rotation (no database): the floor the machine and the HTTP stack set. */
+      health: EndpointTiming;
       /** Non-200 answers or socket errors while polling. */
       errors: number;
       /** The counts the service answered at the end, against the table's exact count then. */
@@ -110,7 +112,7 @@ export async function statsAtBacklog(
       await fetch(`${service.base}/v1/queues`).then((r) => r.text()); // its first count
       const firstRestListMs = now() - start;
       log(`  first GET /v1/queues in the service: ${firstRestListMs.toFixed(0)} ms`);
-      const paths = ['/v1/queues', `/v1/queues/${queue}`, '/metrics'];
+      const paths = ['/v1/queues', `/v1/queues/${queue}`, '/metrics', '/health'];
       const times: number[][] = paths.map(() => []);
       let errors = 0;
       const until = now() + seconds * 1000;
@@ -135,11 +137,13 @@ export async function statsAtBacklog(
         'select count(*)::int as n from postbox.messages where queue = $1 and available_at <= now()',
         [queue],
       );
-      const [restList, restQueue, metrics] = times.map(timing) as [EndpointTiming, EndpointTiming, EndpointTiming];
+      type Four = [EndpointTiming, EndpointTiming, EndpointTiming, EndpointTiming];
+      const [restList, restQueue, metrics, health] = times.map(timing) as Four;
       log(
         `  ${callers} callers for ${seconds} s: GET /v1/queues p50 ${restList.p50Ms.toFixed(1)} p99 ${restList.p99Ms.toFixed(1)} ms, ` +
           `GET /v1/queues/:q p50 ${restQueue.p50Ms.toFixed(1)} p99 ${restQueue.p99Ms.toFixed(1)} ms, ` +
-          `/metrics p50 ${metrics.p50Ms.toFixed(1)} p99 ${metrics.p99Ms.toFixed(1)} ms, ${errors} errors`,
+          `/metrics p50 ${metrics.p50Ms.toFixed(1)} p99 ${metrics.p99Ms.toFixed(1)} ms, ` +
+          `/health p50 ${health.p50Ms.toFixed(1)} p99 ${health.p99Ms.toFixed(1)} ms, ${errors} errors`,
       );
       return {
         waiting,
@@ -152,6 +156,7 @@ export async function statsAtBacklog(
         restList,
         restQueue,
         metrics,
+        health,
         errors,
         lastReady: last.ready,
         exactReady: rows[0].n,
