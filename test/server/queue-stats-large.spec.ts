@@ -64,7 +64,7 @@ describe('queue stats stay cheap on a large queue (issue 10 item 9)', () => {
     await client.query('analyze postbox.messages');
     try {
       const { rows } = await client.query(
-        `explain (format json) select * from postbox.queue_depths(null, ${EXACT_STATS_LIMIT})`,
+        `explain (format json) select * from postbox.queue_depths(null, ${EXACT_STATS_LIMIT}, '{}')`,
       );
       const plan = JSON.stringify(rows[0]['QUERY PLAN']);
       const scans = [...plan.matchAll(/"Node Type":"([^"]+)"[^{}]*?"Relation Name":"(messages|dead_letters)"/g)].map(

@@ -55,6 +55,13 @@ class Snapshots {
     private readonly schema: string | undefined,
   ) {}
 
+  /** Queues whose last count found more than `limit` messages or dead letters. */
+  knownLarge(limit: number): string[] {
+    return [...this.byQueue]
+      .filter(([, { counts }]) => counts.ready + counts.delayed + counts.inFlight > limit || counts.dead > limit)
+      .map(([queue]) => queue);
+  }
+
   async get(queues: readonly string[]): Promise<Map<string, StatsCounts>> {
     const missing = queues.filter((q) => !this.byQueue.has(q));
     const maxAgeMs = Math.max(LARGE_STATS_MAX_AGE_MS, COUNT_DUTY_RATIO * this.lastCountMs);
@@ -121,12 +128,7 @@ class Snapshots {
 // the Postbox (or app Kysely) whose callers share them.
 const snapshotsByDb = new WeakMap<Executor, Map<string, Snapshots>>();
 
-/** Counts of queues too large to count on every call: a shared snapshot, recounted in the background once stale. */
-export function largeQueueStats(
-  db: Executor,
-  queues: readonly string[],
-  { schema }: SchemaOption = {},
-): Promise<Map<string, StatsCounts>> {
+function snapshotsFor(db: Executor, schema: string | undefined): Snapshots {
   let bySchema = snapshotsByDb.get(db);
   if (!bySchema) {
     bySchema = new Map();
@@ -138,5 +140,28 @@ export function largeQueueStats(
     snapshots = new Snapshots(db, schema);
     bySchema.set(key, snapshots);
   }
-  return snapshots.get(queues);
+  return snapshots;
+}
+
+/** Counts of queues too large to count on every call: a shared snapshot, recounted in the background once stale. */
+export function largeQueueStats(
+  db: Executor,
+  queues: readonly string[],
+  { schema }: SchemaOption = {},
+): Promise<Map<string, StatsCounts>> {
+  return snapshotsFor(db, schema).get(queues);
+}
+
+/**
+ * Queues the last snapshot found larger than `limit`: not probed again until
+ * a recount finds them small (so a queue drained below the limit shows its
+ * snapshot until the next recount, at most one snapshot's life).
+ */
+export function knownLargeQueues(db: Executor, limit: number, { schema }: SchemaOption = {}): string[] {
+  return (
+    snapshotsByDb
+      .get(db)
+      ?.get(schema ?? '')
+      ?.knownLarge(limit) ?? []
+  );
 }

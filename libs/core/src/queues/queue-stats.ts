@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { QueueNotFoundError } from '../errors';
-import { largeQueueStats, type StatsCounts } from './large-queue-stats';
+import { knownLargeQueues, largeQueueStats, type StatsCounts } from './large-queue-stats';
 import { type Queue, type QueueRow, queueFromRow } from './queue-settings';
 
 export interface QueueWithStats extends Queue {
@@ -52,9 +52,10 @@ export async function listQueues(
   const t = tablesFor(schema);
   const depths = sql.id(t.schema, 'queue_depths');
   const names = name === undefined ? null : [name];
+  const known = knownLargeQueues(db, EXACT_STATS_LIMIT, { schema });
   const { rows } = await sql<StatsRow>`
     select q.*, d.large, d.ready, d.delayed, d.in_flight, d.dead, d.oldest_ready_age_ms
-    from ${t.queues} q join ${depths}(${names}::text[], ${EXACT_STATS_LIMIT}::int) d on d.queue = q.name
+    from ${t.queues} q join ${depths}(${names}::text[], ${EXACT_STATS_LIMIT}::int, ${known}::text[]) d on d.queue = q.name
     order by q.name`.execute(db);
   const large = rows.filter((row) => row.large).map((row) => row.name);
   const snapshot = large.length > 0 ? await largeQueueStats(db, large, { schema }) : new Map<string, StatsCounts>();
