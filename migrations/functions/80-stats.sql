@@ -59,12 +59,12 @@ as $$
   -- Gated per queue by the probes above (a one-time filter: nothing is read for a large queue).
   left join lateral (
     select
-      count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, lease_token) = 'ready') as ready,
-      count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, lease_token) = 'delayed') as delayed,
-      count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, lease_token) = 'inFlight') as in_flight,
-      min(enqueued_at) filter (where :POSTBOX_SCHEMA.is_ready(available_at)) as oldest_ready_enqueued_at
+      count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, leased_until, lease_token) = 'ready') as ready,
+      count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, leased_until, lease_token) = 'delayed') as delayed,
+      count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, leased_until, lease_token) = 'inFlight') as in_flight,
+      min(enqueued_at) filter (where :POSTBOX_SCHEMA.is_ready(available_at, leased_until, lease_token)) as oldest_ready_enqueued_at
     from (
-      select m.available_at, m.lease_token, m.enqueued_at from :POSTBOX_SCHEMA.messages m
+      select m.available_at, m.leased_until, m.lease_token, m.enqueued_at from :POSTBOX_SCHEMA.messages m
       where m.queue = q.name and not k.known and mc.n <= exact_limit and dc.n <= exact_limit
       order by m.priority, m.available_at, m.id
       limit exact_limit
