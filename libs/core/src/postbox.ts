@@ -21,6 +21,8 @@ import { ReceiveWaiters } from './messages/receive-waiters';
 import { redrive } from './messages/redrive';
 import { release } from './messages/release';
 import { type SendResult, send, sendBatch } from './messages/send';
+import { MetricsTap } from './metrics/metrics-tap';
+import type { PostboxMetrics } from './metrics/postbox-metrics';
 import { createQueue } from './queues/create-queue';
 import { deleteQueue } from './queues/delete-queue';
 import { getQueue } from './queues/get-queue';
@@ -70,6 +72,8 @@ export interface PostboxOptions extends ConnectOptions {
    * every call. See transactions/checkback-destination.ts.
    */
   checkbackAllow?: CheckbackAllow;
+  /** Counters and histograms of what this process did (metrics/postbox-metrics.ts); e.g. prometheusMetrics(registry). */
+  metrics?: PostboxMetrics;
 }
 
 export interface ReceiveOptions extends ClaimOptions {
@@ -104,6 +108,7 @@ export class Postbox {
   private readonly checkers = new Map<string, TransactionChecker>();
   private checkbackRunner: CheckbackRunner | null = null;
   private checkbackPolicy = checkbackPolicy();
+  private tap = new MetricsTap();
   private readonly closeConnection: () => Promise<void>;
   private closed = false;
   /** Housekeeping for this schema; started by create() unless `maintenance: false`. */
@@ -126,7 +131,8 @@ export class Postbox {
     this.maintenance = new Maintenance(db, schema, typeof maintenance === 'object' ? maintenance : {}, onError);
     if (maintenance !== false) this.maintenance.start();
     this.waiters = new ReceiveWaiters({
-      claim: (queue, max, visibilityTimeoutMs) => claim(db, queue, max, { ...this.opts, visibilityTimeoutMs }),
+      claim: (queue, max, visibilityTimeoutMs) =>
+        claim(db, queue, max, { ...this.opts, visibilityTimeoutMs }).then(this.tap.claimed(queue, performance.now())),
       release: (queue, receipts) => release(db, queue, receipts, this.opts),
       subscribe: (queue, callback) => this.listener.subscribe(queue, callback),
       onError,
@@ -138,6 +144,8 @@ export class Postbox {
     const policy = checkbackPolicy(options.checkbackAllow);
     const postbox = await Postbox.open(options);
     postbox.checkbackPolicy = policy;
+    postbox.tap = new MetricsTap(options.metrics);
+    options.metrics?.listener?.(postbox.listener);
     return postbox;
   }
 
@@ -203,11 +211,13 @@ export class Postbox {
 
   /** Outside a transaction, concurrent sends to one queue share a statement (group commit: group-commit-sender.ts). */
   send(queue: string, message: OutgoingMessage, { trx }: SendCallOptions = {}) {
-    if (!trx) return this.sender.send(queue, message);
-    return send(trx, queue, message, { ...this.opts, notifier: this.notifier });
+    if (!trx) return this.sender.send(queue, message).then(this.tap.sentOne(queue));
+    return send(trx, queue, message, { ...this.opts, notifier: this.notifier }).then(this.tap.sentOne(queue));
   }
   sendBatch(queue: string, messages: readonly OutgoingMessage[], { trx }: SendCallOptions = {}): Promise<SendResult> {
-    return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier });
+    return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier }).then(
+      this.tap.sent(queue),
+    );
   }
 
   /**
@@ -224,10 +234,10 @@ export class Postbox {
   }
 
   ack(queue: string, receipts: readonly string[]) {
-    return ack(this.db, queue, receipts, this.opts);
+    return ack(this.db, queue, receipts, this.opts).then(this.tap.acked(queue));
   }
   nack(queue: string, items: readonly NackItem[]) {
-    return nack(this.db, queue, items, this.opts);
+    return nack(this.db, queue, items, this.opts).then(this.tap.nacked(queue));
   }
   extend(queue: string, receipts: readonly string[], visibilityTimeoutMs: number) {
     return extend(this.db, queue, receipts, visibilityTimeoutMs, this.opts);
@@ -251,15 +261,16 @@ export class Postbox {
     options: Omit<PrepareOptions, 'schema'> = {},
   ): Promise<string> {
     const allow = { checkbackAllow: this.checkbackPolicy };
-    return (await prepareTransaction(this.db, target, message, { ...allow, ...options, ...this.opts })).transactionId;
+    const prepared = await prepareTransaction(this.db, target, message, { ...allow, ...options, ...this.opts });
+    return this.tap.transaction('prepared')(prepared.transactionId);
   }
   /** Sends the half message (exactly once; repeating is a no-op). ConflictError after a rollback or expiry. */
   commitTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
-    return commitTransaction(trx ?? this.db, transactionId, this.opts);
+    return commitTransaction(trx ?? this.db, transactionId, this.opts).then(this.tap.transaction('committed'));
   }
   /** Discards the half message (repeating is a no-op). ConflictError after a commit. */
   rollbackTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
-    return rollbackTransaction(trx ?? this.db, transactionId, this.opts);
+    return rollbackTransaction(trx ?? this.db, transactionId, this.opts).then(this.tap.transaction('rolledBack'));
   }
   getTransaction(transactionId: string) {
     return getTransaction(this.db, transactionId, this.opts);
@@ -282,6 +293,10 @@ export class Postbox {
       onError: (error) => this.onError(error),
       checkbackAllow: this.checkbackPolicy,
       ...options,
+      onCheck: (event) => {
+        this.tap.checkback(event.outcome);
+        options.onCheck?.(event);
+      },
       db: this.db,
       schema: this.schema,
       checkerFor: (target) => this.checkers.get(target),
@@ -345,7 +360,8 @@ export class Postbox {
   /** Starts a consumer; close() (or consumer.stop()) drains it. */
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
     if (this.closed) throw new Error('Postbox is closed');
-    const consumer = new Consumer({ db: this.db, schema: this.schema, listener: this.listener }, queue, handler, {
+    const deps = { db: this.db, schema: this.schema, listener: this.listener, metrics: this.tap };
+    const consumer = new Consumer(deps, queue, this.tap.handler(queue, handler), {
       onError: (error) => this.onError(error),
       ...options,
     });

@@ -9,6 +9,7 @@ import { extend } from '../messages/extend';
 import type { ReceivedMessage } from '../messages/message';
 import { type NackItem, nack, nackDeliveries } from '../messages/nack';
 import { release } from '../messages/release';
+import { MetricsTap } from '../metrics/metrics-tap';
 import { getQueue } from '../queues/get-queue';
 import type { WakeupListener } from '../wakeups/wakeup-listener';
 import { type ConsumeOptions, DEFAULT_CONSUME_OPTIONS, type MessageHandler } from './consumer-options';
@@ -45,6 +46,7 @@ export interface ConsumerDeps {
   db: Executor;
   schema?: string;
   listener?: WakeupListener;
+  metrics?: MetricsTap;
 }
 
 /**
@@ -90,6 +92,7 @@ export class Consumer {
   private standby: Promise<OpenTransaction> | null = null;
   /** Counters for tests, logs and metrics. */
   readonly stats = { claimed: 0, acked: 0, nacked: 0, released: 0, claims: 0 };
+  private readonly metrics: MetricsTap;
 
   constructor(
     private readonly deps: ConsumerDeps,
@@ -97,6 +100,7 @@ export class Consumer {
     private readonly handler: MessageHandler,
     private readonly options: ConsumeOptions = {},
   ) {
+    this.metrics = deps.metrics ?? new MetricsTap();
     this.concurrency = options.concurrency ?? DEFAULT_CONSUME_OPTIONS.concurrency;
     this.batchSize = options.batchSize ?? DEFAULT_CONSUME_OPTIONS.batchSize;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_CONSUME_OPTIONS.pollIntervalMs;
@@ -169,7 +173,7 @@ export class Consumer {
         visibilityTimeoutMs: this.visibilityTimeoutMs,
         // Counted when a handler is about to start (countAhead).
         countAttempt: false,
-      });
+      }).then(this.metrics.claimed(this.queue, performance.now(), false));
       this.retryDelayMs = 100;
     } catch (error) {
       this.report(error);
@@ -227,7 +231,9 @@ export class Consumer {
     }
     try {
       this.stats.claims++;
-      messages = await claimLocked(trx, this.queue, want, { schema: this.deps.schema });
+      messages = await claimLocked(trx, this.queue, want, { schema: this.deps.schema }).then(
+        this.metrics.claimed(this.queue, performance.now()),
+      );
       this.retryDelayMs = 100;
     } catch (error) {
       // The connection may be gone (server restart): drop it, begin afresh.
@@ -269,9 +275,13 @@ export class Consumer {
       const { acks, failures } = batch;
       const schema = this.deps.schema;
       if (acks.length > 0) await ackDeliveries(trx, this.queue, acks, { schema, archives: this.archivesAcks });
-      if (failures.length > 0) await nackDeliveries(trx, this.queue, failures, { schema, heldLock: true });
+      if (failures.length > 0)
+        await nackDeliveries(trx, this.queue, failures, { schema, heldLock: true }).then(
+          this.metrics.nackedRows(this.queue),
+        );
       await trx.commit().execute();
       this.stats.acked += acks.length;
+      this.metrics.ackedCount(this.queue, acks.length);
       this.stats.nacked += failures.length;
     } catch (error) {
       // The acks or the commit failed (database gone, connection cut): every
@@ -390,6 +400,7 @@ export class Consumer {
           { schema: this.deps.schema },
         );
         if (outcome.acked) this.stats.acked++;
+        this.metrics.ackedCount(this.queue, outcome.acked ? 1 : 0);
       } else {
         await this.handler(message, {
           get signal() {
@@ -426,11 +437,15 @@ export class Consumer {
         this.pendingNacks = [];
         try {
           if (acks.length > 0) {
-            const result = await ack(this.deps.db, this.queue, acks, { schema: this.deps.schema });
+            const result = await ack(this.deps.db, this.queue, acks, { schema: this.deps.schema }).then(
+              this.metrics.acked(this.queue),
+            );
             this.stats.acked += result.acked;
           }
           if (nacks.length > 0) {
-            const result = await nack(this.deps.db, this.queue, nacks, { schema: this.deps.schema });
+            const result = await nack(this.deps.db, this.queue, nacks, { schema: this.deps.schema }).then(
+              this.metrics.nacked(this.queue),
+            );
             this.stats.nacked += result.retried + result.deadLettered;
           }
         } catch (error) {
