@@ -12,6 +12,7 @@ import { backlogScaling } from './workloads/backlog-scaling';
 import { enqueueAndDrain } from './workloads/enqueue-and-drain';
 import { latency } from './workloads/latency';
 import { longPollWaiters } from './workloads/long-poll-waiters';
+import { metricsScrape } from './workloads/metrics-scrape';
 import { rabbitmqRelay } from './workloads/rabbitmq-relay';
 import { restWorkloads } from './workloads/rest';
 import { singleSends } from './workloads/single-sends';
@@ -297,6 +298,7 @@ async function main(): Promise<void> {
         });
       }
     }
+    if (runs('scrape')) raw.scrape = await metricsScrape(postbox, database.url, SIZES.stats, log, row, targets);
   } finally {
     for (const peer of active) await peer.close().catch((error) => log(`closing ${peer.name}: ${error}`));
     await database.stop();
