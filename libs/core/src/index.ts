@@ -44,6 +44,7 @@ export {
 export type { NackItem, NackResult } from './messages/nack';
 export { MESSAGE_STATES, type MessageState, type PeekedMessage } from './messages/peek';
 export { MAX_BATCH, type SendResult, send, sendBatch } from './messages/send';
+export { tailMessages } from './messages/tail-messages';
 // Metrics: what the core did, for Prometheus (prom-client, an optional peer) or any other system
 export type { ListenerHealth, PostboxMetrics } from './metrics/postbox-metrics';
 export { type PrometheusMetricsOptions, type PromRegistry, prometheusMetrics } from './metrics/prometheus-metrics';

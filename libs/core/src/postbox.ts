@@ -21,6 +21,7 @@ import { ReceiveWaiters } from './messages/receive-waiters';
 import { redrive } from './messages/redrive';
 import { release } from './messages/release';
 import { type SendResult, send, sendBatch } from './messages/send';
+import { tailMessages } from './messages/tail-messages';
 import { MetricsTap } from './metrics/metrics-tap';
 import type { PostboxMetrics } from './metrics/postbox-metrics';
 import { createQueue } from './queues/create-queue';
@@ -247,6 +248,10 @@ export class Postbox {
   }
   peek(queue: string, state: MessageState, limit?: number) {
     return peek(this.db, queue, state, limit, this.opts);
+  }
+  /** Messages enqueued after `afterId` (default: the newest `limit`), any state, claiming nothing: `postbox tail`. */
+  tail(queue: string, afterId?: string, limit?: number) {
+    return tailMessages(this.db, queue, afterId, limit, this.opts);
   }
   redrive(queue: string, ids?: readonly string[]) {
     return redrive(this.db, queue, ids, this.opts);
