@@ -61,7 +61,11 @@ export function openServiceTarget(url: string, key: string | undefined): Target 
       (await call('GET', `${queue(name)}/messages?state=${q(state)}&limit=${limit}`)).messages,
     tail: async (name, after, limit) =>
       (await call('GET', `${queue(name)}/tail?limit=${limit}${after ? `&after=${q(after)}` : ''}`)).messages,
-    sendBatch: (name, messages: OutgoingJson[]) => call('POST', `${queue(name)}/messages`, { messages }),
+    sendBatch: async (name, messages: OutgoingJson[]) => {
+      // The answer lists duplicates only when there were some.
+      const { ids, duplicates = [] } = await call('POST', `${queue(name)}/messages`, { messages });
+      return { ids, duplicates };
+    },
     redrive: async (name, ids) =>
       (await call('POST', `${queue(name)}/redrive`, ids === 'all' ? { all: true } : { ids })).redriven,
     replayQueue: async (name, from) => (await call('POST', `${queue(name)}/replay`, { from })).replayed,
