@@ -42,8 +42,10 @@ export async function tailMessages(
     throw new InvalidInputError('limit', 'must be an integer between 1 and 1000');
   }
   const t = tablesFor(schema);
+  // The states are defined once, by the message_state SQL function (migrations/functions/10-ready.sql).
+  const messageState = sql.id(t.schema, 'message_state');
   const columns = sql`id, body, headers, attempts, priority, enqueued_at, available_at, group_key, dedup_key, last_error,
-    case when available_at <= now() then 'ready' when lease_token is null then 'delayed' else 'inFlight' end as state`;
+    ${messageState}(available_at, lease_token) as state`;
   const { rows } =
     afterId === undefined
       ? await sql<TailRow>`
