@@ -86,4 +86,20 @@ describe('metrics the core reports (prometheusMetrics adapter)', () => {
     expect(sample(text, 'postbox_transactions_total{state="committed"}')).toBe(1);
     expect(sample(text, 'postbox_transactions_total{state="rolledBack"}')).toBe(1);
   });
+
+  it('counts check-back outcomes, and an expiry as a half message state', async () => {
+    await postbox.createQueue('m.check');
+    const unregister = postbox.registerChecker('m.check', (tx) => (tx.message.body === 'yes' ? 'commit' : 'unknown'));
+    const yes = await postbox.prepare({ queue: 'm.check' }, { body: 'yes' }, { checkAfterMs: 0 });
+    const maybe = await postbox.prepare({ queue: 'm.check' }, { body: 'maybe' }, { checkAfterMs: 0, maxChecks: 1 });
+    const runner = postbox.startCheckbackRunner({ pollIntervalMs: 20 });
+    await until(async () => (await postbox.getTransaction(maybe)).state === 'expired');
+    await until(async () => (await postbox.getTransaction(yes)).state === 'committed');
+    await runner.stop();
+    unregister();
+    const text = await registry.metrics();
+    expect(sample(text, 'postbox_checkbacks_total{outcome="committed"}')).toBe(1);
+    expect(sample(text, 'postbox_checkbacks_total{outcome="expired"}')).toBe(1);
+    expect(sample(text, 'postbox_transactions_total{state="expired"}')).toBe(1);
+  });
 });
