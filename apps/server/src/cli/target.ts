@@ -45,7 +45,7 @@ export interface Target {
   resume(queue: string): Promise<Json>;
   /** Starts a move of the queue's dead letters; `task` reads its progress. */
   move(queue: string, to: string | undefined): Promise<{ taskId: string }>;
-  task(taskId: string): Promise<{ state: string; moved: number; total: number; error?: string }>;
+  task(taskId: string): Promise<{ state: string; moved: number; total: number; lastError?: string | null }>;
   listSchedules(): Promise<Json[]>;
   getSchedule(name: string): Promise<Json>;
   createSchedule(schedule: Json): Promise<Json>;
