@@ -108,12 +108,14 @@ describe('postbox CLI (compiled bin) against a real database and a live service'
         expect(JSON.parse(many.stdout)).toMatchObject({ sent: 2_500, duplicates: 0 });
         expect(many.stderr).toMatch(/2500\/2500/);
         expect(many.stderr).toMatch(/\/s \| ETA/);
-        const piped = await runCli(['send', q('send'), '-f', '-', '--envelope'], {
+        const piped = await runCli(['send', q('send'), '-f', '-', '--envelope', '--progress'], {
           env: env(),
           input: '{"body":"a","headers":{"h":"1"}}\n\n{"body":"b"}\n',
         });
         expect(piped.code, piped.stderr).toBe(0);
         expect(piped.stdout).toMatch(/^sent 2 message\(s\) to cli-\S+ in [\d.]+ s/);
+        // stdin has no known total: count, rate and elapsed time instead of a bar and ETA.
+        expect(piped.stderr).toMatch(/send cli-\S+ 2 \| [\d,]+\/s \| \d+s/);
         const bodies = await rows(q('send'));
         expect(bodies).toHaveLength(2_503);
         expect(bodies[0]).toEqual({ n: 0 });
