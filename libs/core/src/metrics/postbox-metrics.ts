@@ -11,7 +11,11 @@
  * here reads the database, so a scrape costs the same at 1M waiting as at 10.
  */
 export interface PostboxMetrics {
-  /** Messages stored by send/sendBatch (duplicates by dedupKey not included). */
+  /**
+   * Messages stored by send/sendBatch (duplicates by dedupKey not included).
+   * Inside the caller's transaction (`trx`) it counts when the statement
+   * ran: an outbox transaction rolled back afterwards was still counted.
+   */
   sent?(queue: string, count: number): void;
   /** Messages handed to a receiver or a consumer by one claim. */
   delivered?(queue: string, count: number): void;
@@ -34,7 +38,11 @@ export interface PostboxMetrics {
   claimLatency?(queue: string, seconds: number): void;
   /** From enqueue to the handler's success (the ack follows at once, batched), in seconds. */
   endToEndLatency?(queue: string, seconds: number): void;
-  /** A half message reached a state: prepared, committed, rolledBack or expired. */
+  /**
+   * A half message reached a state: prepared, committed, rolledBack (by this
+   * process's calls or its check-back runner) or expired. A repeated commit
+   * or rollback (a no-op) counts again.
+   */
   transaction?(state: 'prepared' | 'committed' | 'rolledBack' | 'expired'): void;
   /** A check-back ended: committed, rolledBack, retrying, expired, alreadyResolved, stale. */
   checkback?(outcome: string): void;
