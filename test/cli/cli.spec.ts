@@ -92,6 +92,10 @@ describe('postbox CLI (compiled bin) against a real database and a live service'
           .map((l) => JSON.parse(l));
         expect(refreshes).toHaveLength(3);
         expect(refreshes[2].queues[0]).toMatchObject({ name: q('list'), ready: 2, backlogPerSecond: 0 });
+        const people = await runCli(['stats', '--watch', '--interval', '100', '--count', '2'], { env: env() });
+        expect(people.code, people.stderr).toBe(0);
+        expect(people.stdout.match(/backlog Δ\/s/g)).toHaveLength(2);
+        expect(people.stdout).toContain(q('list'));
       });
 
       it('send: one message, then a file of JSON lines with a progress bar (rate, ETA), then stdin', async () => {
