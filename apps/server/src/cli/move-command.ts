@@ -46,7 +46,9 @@ export function addMoveCommand(program: Command): void {
               progress.stop();
             }
             if (task.state === 'failed')
-              throw new Error(`move ${taskId} failed after ${count(task.moved)}: ${task.lastError ?? 'no reason given'}`);
+              throw new Error(
+                `move ${taskId} failed after ${count(task.moved)}: ${task.lastError ?? 'no reason given'}`,
+              );
             report(
               options.json,
               { taskId, ...task },
