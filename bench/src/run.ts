@@ -13,6 +13,7 @@ import { enqueueAndDrain } from './workloads/enqueue-and-drain';
 import { latency } from './workloads/latency';
 import { longPollWaiters } from './workloads/long-poll-waiters';
 import { metricsScrape } from './workloads/metrics-scrape';
+import { reportPurge1m } from './workloads/purge-1m';
 import { rabbitmqRelay } from './workloads/rabbitmq-relay';
 import { restWorkloads } from './workloads/rest';
 import { singleSends } from './workloads/single-sends';
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
   const peers: Peer[] = [
     postbox,
     new PostboxPeer(database.url, 'lease'),
+    new PostboxPeer(database.url, 'default'),
     new GraphileWorkerPeer(database.url),
     new PgBossPeer(database.url),
   ];
@@ -150,6 +152,12 @@ async function main(): Promise<void> {
         target: 'drain ≥ 2× graphile-worker',
         measured: gw ? `${format((drain.values.postbox as number) / gw)}×` : '—',
         met: gw ? (drain.values.postbox as number) >= 2 * gw : null,
+      });
+      const byDefault = drain.values['postbox-default'];
+      targets.push({
+        target: 'drain with consume(queue, handler) defaults ≥ 2× graphile-worker',
+        measured: gw && byDefault ? `${format(byDefault / gw)}×` : '—',
+        met: gw && byDefault ? byDefault >= 2 * gw : null,
       });
     }
 
@@ -299,6 +307,7 @@ async function main(): Promise<void> {
       }
     }
     if (runs('scrape')) raw.scrape = await metricsScrape(postbox, database.url, SIZES.stats, log, row, targets);
+    if (runs('purge')) await reportPurge1m(postbox, database.url, quick, log, row, targets, raw);
   } finally {
     for (const peer of active) await peer.close().catch((error) => log(`closing ${peer.name}: ${error}`));
     await database.stop();
