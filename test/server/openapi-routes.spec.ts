@@ -64,7 +64,11 @@ describe('the OpenAPI document is complete and true', () => {
     const listed = new Set(
       [...text.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/[^\s`?]*)/g)].map(([, m, p]) => `${m} ${p}`),
     );
-    expect([...listed].filter(isApiRoute).sort()).toEqual(realRoutes(server));
+    // A path parameter's name is prose here (`:taskId` for the route's `:id`): shapes are compared.
+    const shape = (route: string) => route.replace(/:\w+/g, ':param');
+    expect([...new Set([...listed].filter(isApiRoute).map(shape))].sort()).toEqual(
+      [...new Set(realRoutes(server).map(shape))].sort(),
+    );
   });
 
   it('names the key schemes truly: a bearer token or an x-api-key header, not a JWT', () => {

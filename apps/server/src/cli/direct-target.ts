@@ -1,4 +1,4 @@
-import { createKey, listKeys, type MessageState, Postbox, revokeKey } from 'postbox';
+import { createKey, listKeys, type MessageState, Postbox, type PurgeState, revokeKey } from 'postbox';
 import type { Json, Target } from './target';
 
 /** Dates become ISO strings, as the REST API shows them: commands print one shape in both modes. */
@@ -48,17 +48,21 @@ export async function openDirectTarget(connectionString: string, schema: string)
     revokeKey: async (name) => {
       if (!(await revokeKey(postbox.db, name, opts))) throw new Error(`API key "${name}" does not exist`);
     },
-    purge: async () => missing('purge'),
+    purge: (queue, states) => postbox.purgeQueue(queue, states as PurgeState[]),
     pause: async () => missing('pause'),
     resume: async () => missing('resume'),
-    move: async () => missing('move'),
-    task: async () => missing('move'),
-    listSchedules: async () => missing('schedules'),
-    getSchedule: async () => missing('schedules'),
-    createSchedule: async () => missing('schedules'),
-    pauseSchedule: async () => missing('schedules'),
-    resumeSchedule: async () => missing('schedules'),
-    deleteSchedule: async () => missing('schedules'),
+    // The task runs in this process (the CLI waits for it); if the CLI dies, any
+    // process's maintenance takes it over when its lease runs out.
+    move: async (queue, to) => ({ taskId: await postbox.moveDeadLetters(queue, to ? { to } : {}) }),
+    task: async (taskId) => json(await postbox.getTask(taskId)),
+    listSchedules: async () => json(await postbox.listSchedules()),
+    getSchedule: async (name) => json(await postbox.getSchedule(name)),
+    createSchedule: async ({ name, ...input }) => json((await postbox.createSchedule(name, input)).schedule),
+    pauseSchedule: async (name) => json(await postbox.pauseSchedule(name)),
+    resumeSchedule: async (name) => json(await postbox.resumeSchedule(name)),
+    deleteSchedule: async (name) => {
+      if (!(await postbox.deleteSchedule(name))) throw new Error(`schedule "${name}" does not exist`);
+    },
     close: () => postbox.close(),
   };
 }

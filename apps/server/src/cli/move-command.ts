@@ -15,7 +15,10 @@ export function addMoveCommand(program: Command): void {
       .description("move a queue's dead letters: back where each was dead-lettered from, or --to a queue")
       .argument('<queue>', 'the queue whose dead letters move')
       .option('--to <queue>', 'destination (default: the queue each came from)')
-      .option('--no-wait', 'start the move and print its task id only')
+      .option(
+        '--no-wait',
+        'start the move and print its task id only (direct mode: the service or an app running Postbox finishes it)',
+      )
       .option('--interval <ms>', 'progress poll interval', '250')
       .option('--progress', 'always show the progress bar (default: on a terminal)')
       .option('--no-progress', 'never show the progress bar')
@@ -31,16 +34,17 @@ export function addMoveCommand(program: Command): void {
               report(options.json, { taskId }, `move started: task ${taskId}`);
               return;
             }
-            const progress = startProgress(`move ${queue}`, undefined, progressWanted(options));
-            let task: Json;
+            // The task knows its total from the start (the dead letters movable then): a bar with an ETA.
+            let task: Json = await target.task(taskId);
+            const progress = startProgress(`move ${queue}`, task.total, progressWanted(options));
             let shown = 0;
             try {
               for (;;) {
-                task = await target.task(taskId);
                 progress.add(task.moved - shown, task.total);
                 shown = task.moved;
-                if (task.state !== 'running') break; // completed or failed
+                if (task.state !== 'running') break; // completed (or failed)
                 await new Promise((resolve) => setTimeout(resolve, interval));
+                task = await target.task(taskId);
               }
             } finally {
               progress.stop();

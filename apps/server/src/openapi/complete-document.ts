@@ -34,6 +34,7 @@ const ROUTE_ERRORS: [RegExp, string[]][] = [
   [/^POST \/v1\/transactions$/, ['413']],
   [/^POST \/v1\/transactions\/\{id\}\/commit$/, ['429']],
   [/^DELETE \/v1\/queues\/\{queue\}\/messages\/\{id\}$/, ['409']],
+  [/^POST \/v1\/queues\/\{queue\}\/cancel$/, ['409']],
   [/^POST \/v1\/schedules$/, ['409']],
 ];
 
