@@ -44,8 +44,10 @@ export async function tailMessages(
   const t = tablesFor(schema);
   // The states are defined once, by the message_state SQL function (migrations/functions/10-ready.sql).
   const messageState = sql.id(t.schema, 'message_state');
-  const columns = sql`id, body, headers, attempts, priority, enqueued_at, available_at, group_key, dedup_key, last_error,
-    ${messageState}(available_at, lease_token) as state`;
+  // availableAt as peek shows it: for a message in flight, when its lease ends (leased_until since migration 000011).
+  const columns = sql`id, body, headers, attempts, priority, enqueued_at, group_key, dedup_key, last_error,
+    case when lease_token is null then available_at else greatest(available_at, leased_until) end as available_at,
+    ${messageState}(available_at, leased_until, lease_token) as state`;
   const { rows } =
     afterId === undefined
       ? await sql<TailRow>`
