@@ -8,7 +8,6 @@
  */
 
 export type { Consumer } from './consumer/consumer';
-export { describeError } from './consumer/consumer';
 export type { ConsumeOptions, HandlerContext, MessageHandler } from './consumer/consumer-options';
 // Database: connection, schema, migrations
 export type { Executor } from './database/database';
@@ -18,7 +17,15 @@ export { isMessageId, parseReceipt } from './database/receipt';
 export { type MigrateOptions, runMigrations } from './database/run-migrations';
 export { DEFAULT_SCHEMA } from './database/tables';
 // Errors
-export { ConflictError, InvalidInputError, NotFoundError, PostboxError, QueueNotFoundError } from './errors';
+export {
+  ConflictError,
+  describeError,
+  InvalidInputError,
+  NotFoundError,
+  PostboxError,
+  QueueNotFoundError,
+  UnrecoverableError,
+} from './errors';
 // Exactly-once consumers
 export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
 // API keys (scoped, stored hashed): what the service and the SQS endpoint authenticate with
@@ -47,6 +54,13 @@ export {
 export type { NackItem, NackResult } from './messages/nack';
 export { MESSAGE_STATES, type MessageState, type PeekedMessage } from './messages/peek';
 export { MAX_BATCH, type SendResult, send, sendBatch } from './messages/send';
+// Typed messages: any Standard Schema validator checks bodies before a handler sees them
+export type {
+  SchemaOutput,
+  StandardSchemaIssue,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from './messages/standard-schema';
 export { tailMessages } from './messages/tail-messages';
 // Metrics: what the core did, for Prometheus (prom-client, an optional peer) or any other system
 export type { ListenerHealth, PostboxMetrics } from './metrics/postbox-metrics';

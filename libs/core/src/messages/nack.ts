@@ -13,6 +13,8 @@ export interface NackItem {
   error?: string | null;
   /** Retry after exactly this long instead of the queue's backoff. */
   delayMs?: number | null;
+  /** Dead-letter now, whatever attempts are left (a handler's UnrecoverableError). */
+  deadLetter?: boolean;
 }
 
 export interface NackResult {
@@ -25,10 +27,11 @@ const MAX_ERROR_LENGTH = 10_000;
 
 /**
  * Returns a batch of deliveries to the queue, one statement. A message with
- * attempts left becomes visible again after the queue's exponential backoff,
- * initialMs·2^(attempts-1) capped at maxMs, with "equal jitter" (half fixed,
- * half random) so a burst of failures does not come back as a burst; a message
- * on its final attempt is dead-lettered with its error.
+ * attempts left becomes visible again after the queue's exponential backoff
+ * (the retry_delay_ms SQL function, migrations/functions/45-nack.sql); a
+ * message on its final attempt is dead-lettered with its error (the
+ * dead_letter SQL function). psql's nack_messages() is the same statement;
+ * test/conformance runs each branch through both.
  */
 export async function nack(
   db: Executor,
@@ -50,7 +53,12 @@ export async function nack(
   const rows = await nackDeliveries(
     db,
     queue,
-    items.map((item, i) => ({ ...(parsed[i] as ParsedReceipt), error: item.error, delayMs: item.delayMs })),
+    items.map((item, i) => ({
+      ...(parsed[i] as ParsedReceipt),
+      error: item.error,
+      delayMs: item.delayMs,
+      deadLetter: item.deadLetter,
+    })),
     { schema },
   );
   const touched = new Set(rows.map((r) => deliveryKey(r.id, r.token as string)));
@@ -66,6 +74,7 @@ export async function nack(
 export interface FailedDelivery extends Delivery {
   error?: string | null;
   delayMs?: number | null;
+  deadLetter?: boolean;
 }
 
 /**
@@ -105,13 +114,14 @@ export function nackStatement(
         ${items.map((r) => r.id)}::bigint[],
         ${items.map((r) => r.token)}::bigint[],
         ${items.map((i) => (i.error == null ? null : String(i.error).slice(0, MAX_ERROR_LENGTH)))}::text[],
-        ${items.map((i) => i.delayMs ?? null)}::bigint[]
-      ) as r(id, token, error, delay_ms)
+        ${items.map((i) => i.delayMs ?? null)}::bigint[],
+        ${items.map((i) => i.deadLetter === true)}::boolean[]
+      ) as r(id, token, error, delay_ms, dead_now)
     ),
     target as (
       -- (a lock-mode delivery of a row whose final lease already ran out is
       -- not counted again: it dies with the attempts it had)
-      select m.id, i.token, i.error, i.delay_ms,
+      select m.id, i.token, i.error, i.delay_ms, i.dead_now,
              m.attempts + case when m.attempts < q.max_attempts then ${counted}::int else 0 end as attempts,
              ${counted}::int = 1 and m.attempts >= q.max_attempts as lease_expired
       from ${t.messages} m
@@ -128,16 +138,14 @@ export function nackStatement(
           -- statement_timestamp(): a lock-mode batch's transaction began
           -- before its handlers ran, and the backoff counts from the failure.
           available_at = statement_timestamp() + interval '1 millisecond' * coalesce(
-            x.delay_ms,
-            least(q.backoff_max_ms, q.backoff_initial_ms * power(2, greatest(x.attempts - 1, 0)))
-              * (0.5 + random() / 2))
+            x.delay_ms, ${sql.id(t.schema, 'retry_delay_ms')}(x.attempts, q.backoff_initial_ms, q.backoff_max_ms))
       from target x, q
-      where m.id = any(${ids}) and m.id = x.id and x.attempts < q.max_attempts
+      where m.id = any(${ids}) and m.id = x.id and x.attempts < q.max_attempts and not x.dead_now
       returning m.id, x.token
     ),
     exhausted as (
       delete from ${t.messages} m using target x, q
-      where m.id = any(${ids}) and m.id = x.id and x.attempts >= q.max_attempts
+      where m.id = any(${ids}) and m.id = x.id and (x.attempts >= q.max_attempts or x.dead_now)
       returning m.id, x.token, ${deadLetter(t, sql`m`, sql`x.attempts`, sql`x.error`, sql`x.lease_expired`)} as dead_letter_queue
     )
     select id, token, 'retried' as outcome from retried

@@ -9,8 +9,8 @@ import type { PostboxMetrics } from './postbox-metrics';
  * handler run time, enqueue-to-done latency, acks, retries, dead letters.
  */
 export class MeteredDeliveryEvents extends DeliveryEvents {
-  /** Handler start per message being handled (performance.now()). */
-  private readonly started = new WeakMap<ReceivedMessage, number>();
+  /** Handler start (performance.now()) per receipt being handled: a bodySchema hands `handled` a checked copy. */
+  private readonly started = new Map<string, number>();
 
   constructor(
     private readonly queue: string,
@@ -29,13 +29,13 @@ export class MeteredDeliveryEvents extends DeliveryEvents {
     super.delivered(message);
     // The claim counted this delivery in `attempts`: more than one means delivered before.
     if (message.attempts > 1) this.metrics.redelivered?.(this.queue, 1);
-    this.started.set(message, performance.now());
+    this.started.set(message.receipt, performance.now());
   }
 
   override handled(message: ReceivedMessage, error?: unknown): void {
     super.handled(message, error);
-    const started = this.started.get(message);
-    this.started.delete(message);
+    const started = this.started.get(message.receipt);
+    this.started.delete(message.receipt);
     if (started !== undefined) {
       const outcome = error === undefined ? 'success' : 'failure';
       this.metrics.handlerDuration?.(this.queue, (performance.now() - started) / 1000, outcome);
