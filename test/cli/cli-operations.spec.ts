@@ -88,6 +88,22 @@ describe('postbox purge, move and schedules (compiled bin)', () => {
         expect(typeof taskId).toBe('string');
       });
 
+      it('pause and resume: the queue row says so, and a paused queue delivers nothing', async () => {
+        await postbox.createQueue(q('pause'));
+        await postbox.send(q('pause'), { body: 'held' });
+        const paused = await runCli(['pause', q('pause'), '--json'], { env: env() });
+        expect(paused.code, paused.stderr).toBe(0);
+        expect(JSON.parse(paused.stdout)).toMatchObject({ name: q('pause'), paused: true });
+        const row = async () =>
+          (await client.query('select paused from postbox.queues where name = $1', [q('pause')])).rows[0].paused;
+        expect(await row()).toBe(true);
+        expect(await postbox.receive(q('pause'))).toEqual([]);
+        const resumed = await runCli(['resume', q('pause')], { env: env() });
+        expect(resumed.stdout.trim()).toBe(`${q('pause')}: running`);
+        expect(await row()).toBe(false);
+        expect((await postbox.receive(q('pause'))).map((m) => m.body)).toEqual(['held']);
+      });
+
       it('schedules: create, list, pause, resume, delete, with rows to match', async () => {
         await postbox.createQueue(q('ticks'));
         const name = q('nightly');

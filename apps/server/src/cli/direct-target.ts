@@ -49,8 +49,8 @@ export async function openDirectTarget(connectionString: string, schema: string)
       if (!(await revokeKey(postbox.db, name, opts))) throw new Error(`API key "${name}" does not exist`);
     },
     purge: (queue, states) => postbox.purgeQueue(queue, states as PurgeState[]),
-    pause: async () => missing('pause'),
-    resume: async () => missing('resume'),
+    pause: async (queue) => json(await postbox.pauseQueue(queue)),
+    resume: async (queue) => json(await postbox.resumeQueue(queue)),
     // The task runs in this process (the CLI waits for it); if the CLI dies, any
     // process's maintenance takes it over when its lease runs out.
     move: async (queue, to) => ({ taskId: await postbox.moveDeadLetters(queue, to ? { to } : {}) }),
