@@ -60,7 +60,7 @@ describe('postbox CLI (compiled bin) against a real database and a live service'
       expect(help.code, command).toBe(0);
       expect(help.stdout, command).toContain(`Usage: postbox ${command}`);
     }
-    for (const sub of ['transactions list', 'transactions commit', 'keys create', 'keys revoke', 'schedules create']) {
+    for (const sub of ['transactions show', 'transactions commit', 'keys create', 'keys revoke', 'schedules create']) {
       const help = await runCli([...sub.split(' '), '--help']);
       expect(help.code, sub).toBe(0);
       expect(help.stdout).toContain('--json');

@@ -274,6 +274,10 @@ export class Postbox {
     if (this.closed) return claim(this.db, queue, max, { ...this.opts, visibilityTimeoutMs });
     return this.waiters.receive(queue, { max, waitMs, signal, visibilityTimeoutMs });
   }
+  /** True when a long poll on `queue` would wait in line at once: others wait on it and its last claim found nothing. */
+  receiveWouldWait(queue: string): boolean {
+    return !this.closed && this.waiters.wouldWait(queue);
+  }
 
   /** With `trx`, the ack commits with the caller's own writes (River's CompleteTx): effects and ack, or neither. */
   ack(queue: string, receipts: readonly string[], { trx }: WriteOptions = {}) {

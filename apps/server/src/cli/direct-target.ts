@@ -12,9 +12,6 @@ const json = (value: unknown): Json => JSON.parse(JSON.stringify(value));
 export async function openDirectTarget(connectionString: string, schema: string): Promise<Target> {
   const postbox = await Postbox.create({ connectionString, schema, maintenance: false, maxConnections: 4 });
   const opts = { schema };
-  const missing = (what: string): never => {
-    throw new Error(`${what} is not in this version of the postbox package; use a service (--url)`);
-  };
   return {
     mode: 'direct',
     where: 'DATABASE_URL',
@@ -38,7 +35,6 @@ export async function openDirectTarget(connectionString: string, schema: string)
     },
     replayQueue: async (queue, from) => (await postbox.replay(queue, { from })).replayed,
     replayTopic: async (topic, group, from) => (await postbox.replay(topic, group, { from })).replayed,
-    listTransactions: async () => missing('listing half messages'),
     getTransaction: async (id) => json(await postbox.getTransaction(id)),
     commitTransaction: async (id) => void (await postbox.commitTransaction(id)),
     rollbackTransaction: async (id) => void (await postbox.rollbackTransaction(id)),

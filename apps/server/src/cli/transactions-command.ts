@@ -1,36 +1,13 @@
 import type { Command } from 'commander';
-import { TRANSACTION_STATES } from 'postbox';
-import { integer, list, print, report } from './output';
-import { type Json, type TargetOptions, targetOptions, withTarget } from './target';
+import { print, report } from './output';
+import { type TargetOptions, targetOptions, withTarget } from './target';
 
-const HEAD = ['id', 'target', 'state', 'checks', 'created', 'next check', 'last error'];
-const row = (t: Json) => [
-  t.transactionId,
-  t.queue ?? `topic ${t.topic}`,
-  t.state,
-  `${t.checks}/${t.maxChecks}`,
-  t.createdAt,
-  t.nextCheckAt ?? '—',
-  t.lastError ?? '',
-];
-
-/** `postbox transactions`: half messages: list, show, commit or roll back by hand. */
+/**
+ * `postbox transactions`: half messages: show, commit or roll back by hand.
+ * (No `list` yet: neither the core nor the REST API lists half messages on main.)
+ */
 export function addTransactionsCommand(program: Command): void {
   const transactions = program.command('transactions').description('half messages (prepare → commit | rollback)');
-  targetOptions(
-    transactions
-      .command('list')
-      .description('half messages, newest first')
-      .option('--state <state>', `only ${TRANSACTION_STATES.join(', ')}`)
-      .option('-n, --limit <n>', 'at most this many (1..1000)', '50')
-      .action((options: TargetOptions & { state?: string; limit: string }) =>
-        withTarget(options, async (target) => {
-          const state = options.state === undefined ? undefined : list(options.state, '--state', TRANSACTION_STATES)[0];
-          const found = await target.listTransactions(state, integer(options.limit, '--limit', 1, 1000));
-          print(options.json, found, HEAD, (all) => all.map(row));
-        }),
-      ),
-  );
   targetOptions(
     transactions
       .command('show')
