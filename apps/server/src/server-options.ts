@@ -1,3 +1,5 @@
+import type { Registry } from 'prom-client';
+
 /**
  * What the HTTP layer needs besides the Postbox itself. createApp() takes
  * these directly (tests build apps without touching the environment);
@@ -19,6 +21,12 @@ export interface ServerOptions {
   logLevel: string;
   /** GET /health answers 503 when `select 1` takes longer than this. */
   healthTimeoutMs: number;
+  /**
+   * The prom-client Registry the Postbox's own metrics were registered in
+   * (`Postbox.create({ metrics: prometheusMetrics(registry) })`): GET /metrics
+   * serves it with the service's. main.ts sets both up.
+   */
+  metricsRegistry?: Registry;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
