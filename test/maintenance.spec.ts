@@ -79,7 +79,14 @@ describe('maintenance', () => {
     const past = new Date(Date.now() - 1_000);
     await postbox.sendBatch('ttl-idle', [{ body: 'stale', expiresAt: past }, { body: 'fresh' }]);
     await postbox.sendBatch('ttl-drop', [{ body: 'stale', expiresAt: past }]);
-    const passes = await postbox.maintenance.runOnce();
+    const expired: [string, number][] = [];
+    const metered = await db.postbox({ maintenance: false, metrics: { expired: (q, n) => expired.push([q, n]) } });
+    const passes = await metered.maintenance.runOnce();
+    await metered.close();
+    expect(expired.sort()).toEqual([
+      ['ttl-drop', 1],
+      ['ttl-idle', 1],
+    ]);
     expect(passes.find((p) => p.sweep === 'expired-messages')?.changed).toBe(2);
     const { rows: live } = await client.query(
       "select queue, body from postbox.messages where queue like 'ttl-%' order by queue, id",

@@ -154,7 +154,16 @@ export class Postbox {
     this.notifier = new WakeupNotifier(db, schema, onError);
     this.sender = new GroupCommitSender(db, this.notifier, schema);
     this.listener = new WakeupListener({ ...listenerConfig, channel: tablesFor(schema).wakeupChannel, onError });
-    this.maintenance = new Maintenance(db, schema, typeof maintenance === 'object' ? maintenance : {}, onError);
+    this.maintenance = new Maintenance(
+      db,
+      schema,
+      typeof maintenance === 'object' ? maintenance : {},
+      onError,
+      (pass) => {
+        // Expiry met by a claim happens inside its SQL and is not counted; maintenance's sweep is.
+        for (const [queue, n] of pass.byQueue ?? []) this.tap.metrics?.expired?.(queue, n);
+      },
+    );
     if (maintenance !== false) this.maintenance.start();
     this.waiters = new ReceiveWaiters({
       claim: (queue, max, visibilityTimeoutMs) =>

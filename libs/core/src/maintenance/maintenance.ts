@@ -35,6 +35,8 @@ export interface MaintenancePass {
   sweep: 'expired-messages' | 'dedup-keys' | 'archive' | 'inbox' | 'half-messages';
   /** Rows deleted (or partitions created + dropped); null when another process ran this sweep. */
   changed: number | null;
+  /** expired-messages: how many left each queue (for the `expired` metric). */
+  byQueue?: ReadonlyMap<string, number>;
 }
 
 const BATCH = 10_000;
@@ -115,17 +117,26 @@ export class Maintenance {
     this.timers.push(timer);
   }
 
-  private report(sweep: MaintenancePassName, changed: number | null): MaintenancePass {
-    const pass = { sweep, changed };
+  private report(
+    sweep: MaintenancePassName,
+    changed: number | null,
+    byQueue?: ReadonlyMap<string, number>,
+  ): MaintenancePass {
+    const pass = byQueue ? { sweep, changed, byQueue } : { sweep, changed };
     this.onPass(pass);
     return pass;
   }
 
   private async expireMessages(): Promise<MaintenancePass> {
-    const changed = await sweepInBatches(this.db, `${this.schema}.expired-messages`, BATCH, (trx) =>
-      expireMessages(trx, { schema: this.schema, limit: BATCH }),
-    );
-    return this.report('expired-messages', changed);
+    const byQueue = new Map<string, number>();
+    const changed = await sweepInBatches(this.db, `${this.schema}.expired-messages`, BATCH, async (trx) => {
+      const expired = await expireMessages(trx, { schema: this.schema, limit: BATCH });
+      for (const [queue, n] of expired) byQueue.set(queue, (byQueue.get(queue) ?? 0) + n);
+      return Math.max(0, ...expired.values()); // another batch while some queue filled a whole one
+    });
+    let total = 0;
+    for (const n of byQueue.values()) total += n;
+    return this.report('expired-messages', changed === null ? null : total, byQueue);
   }
 
   private async sweepDedupKeys(): Promise<MaintenancePass> {

@@ -10,15 +10,18 @@ import { type SchemaOption, tablesFor } from '../database/tables';
  * lock mode, whose empty claims roll back) would keep its expired messages
  * counted as ready; maintenance runs this so they leave on time. Each queue
  * costs one probe of messages_expiry_idx, empty for queues without TTLs.
- * Returns how many left.
+ * Returns how many left, per queue (queues with none left out).
  */
 export async function expireMessages(
   db: Executor,
   { schema, limit }: SchemaOption & { limit: number },
-): Promise<number> {
+): Promise<Map<string, number>> {
   const t = tablesFor(schema);
-  const { rows } = await sql<{ expired: number }>`
-    select coalesce(sum(${sql.id(t.schema, 'expire_due')}(q.name, ${limit}::int)), 0)::int as expired
-    from ${t.queues} q`.execute(db);
-  return rows[0]?.expired ?? 0;
+  const { rows } = await sql<{ queue: string; expired: number }>`
+    select queue, expired from (
+      select q.name as queue, ${sql.id(t.schema, 'expire_due')}(q.name, ${limit}::int) as expired
+      from ${t.queues} q
+    ) x
+    where expired > 0`.execute(db);
+  return new Map(rows.map((r) => [r.queue, Number(r.expired)]));
 }
