@@ -30,7 +30,7 @@ export interface PostboxMetrics {
   retried?(queue: string, count: number): void;
   /** Failed deliveries moved to the dead letters (or the dead-letter queue). */
   deadLettered?(queue: string, count: number): void;
-  /** Messages that outlived their TTL undelivered. */
+  /** Messages that outlived their TTL undelivered, as maintenance's sweep removes them (not those a claim expires in its SQL). */
   expired?(queue: string, count: number): void;
   /** A handler's run, in seconds, and how it ended. */
   handlerDuration?(queue: string, seconds: number, outcome: 'success' | 'failure'): void;
