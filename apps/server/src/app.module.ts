@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { KeysModule } from './keys/keys.module';
 import { MessagesModule } from './messages/messages.module';
 import type { Postbox } from './postbox.provider';
@@ -25,6 +26,7 @@ import { TransactionsModule } from './transactions/transactions.module';
     TransactionsModule,
     KeysModule,
     RelaysModule,
+    DashboardModule,
     SqsModule,
   ],
 })

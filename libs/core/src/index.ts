@@ -107,3 +107,7 @@ export {
   type TransactionState,
   type TransactionTarget,
 } from './transactions/transaction';
+// Read-only views for operators (the service's dashboard)
+export { type ActivityCounters, readActivityCounters } from './queues/read-activity-counters';
+export { countTransactions, type TransactionCount } from './transactions/count-transactions';
+export { type ListTransactionsOptions, listTransactions } from './transactions/list-transactions';
