@@ -33,7 +33,10 @@ export class DashboardEventsController {
 
   @Get('history')
   @RequiresScope('read', historyQueueName)
-  @ApiOkResponse({ description: '{sampleMs, points: [{at, ready, delayed, inFlight, dead, oldestReadyAgeMs, sent?, acked?, deadLettered?}]}' })
+  @ApiOkResponse({
+    description:
+      '{sampleMs, points: [{at, ready, delayed, inFlight, dead, oldestReadyAgeMs, sent?, acked?, deadLettered?}]}',
+  })
   history(@Query() query: HistoryQuery, @Req() req: AuthRequest): { sampleMs: number; points: ChartPoint[] } {
     const glob = visibleGlob(req.postboxKey);
     const samples = this.sampler.history.samples();

@@ -23,7 +23,10 @@ export class TransactionsListController {
   @Get()
   @RequiresScope(['produce', 'read'], () => [])
   @ApiOkResponse({ type: TransactionView, isArray: true })
-  async list(@Query() query: ListTransactionsQuery, @Req() req: AuthRequest): Promise<TransactionView[]> {
+  async list(
+    @Query() query: ListTransactionsQuery,
+    @Req() req: AuthRequest,
+  ): Promise<(TransactionView & { message: unknown })[]> {
     const glob = visibleGlob(req.postboxKey);
     const found = await listTransactions(this.postbox.db, {
       schema: this.postbox.schema,
@@ -32,6 +35,6 @@ export class TransactionsListController {
     });
     return found
       .filter((tx) => glob === null || nameMatches(glob, tx.queue ?? tx.topic ?? ''))
-      .map(toTransactionView);
+      .map((tx) => ({ ...toTransactionView(tx), message: tx.message }));
   }
 }

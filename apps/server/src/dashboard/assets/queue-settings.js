@@ -1,0 +1,71 @@
+// A queue's settings, edited in place (PATCH /v1/queues/:queue sends only what changed).
+import { useState } from 'preact/hooks';
+import { api, q } from './api.js';
+import { html, run } from './ui.js';
+
+const FIELDS = [
+  ['maxAttempts', 'Max attempts', 'number', 'Deliveries before a message dies'],
+  ['visibilityTimeoutMs', 'Visibility timeout (ms)', 'number', 'Lease of a received message'],
+  ['deadLetterQueue', 'Dead-letter queue', 'text', 'Where dead messages go (empty: kept as dead letters here)'],
+  ['retentionMs', 'Retention of acked messages (ms)', 'number', 'For replay; empty: not kept'],
+  ['backoff.initialMs', 'Retry backoff, first (ms)', 'number', 'Doubles each attempt, with jitter'],
+  ['backoff.maxMs', 'Retry backoff, at most (ms)', 'number', ''],
+  ['messageTtlMs', 'Message TTL (ms)', 'number', 'Undelivered this long: expires'],
+  ['maxLength', 'Max length', 'number', 'Messages waiting at most'],
+  ['overflow', 'When full', 'select:reject,dropOldest', 'Refuse new sends, or drop the oldest'],
+  ['maxMessageBytes', 'Max message size (bytes)', 'number', ''],
+];
+
+const read = (queue, path) => path.split('.').reduce((o, k) => o?.[k], queue);
+
+export function QueueSettings({ queue, onSaved }) {
+  const [draft, setDraft] = useState({});
+  const [saving, setSaving] = useState(false);
+  const changed = Object.keys(draft).length > 0;
+  const value = (path) => (path in draft ? draft[path] : (read(queue, path) ?? ''));
+  const save = async (e) => {
+    e.preventDefault();
+    const body = {};
+    for (const [path, raw] of Object.entries(draft)) {
+      const type = FIELDS.find((f) => f[0] === path)[2];
+      const v = raw === '' ? null : type === 'number' ? Number(raw) : raw;
+      if (path.startsWith('backoff.')) body.backoff = { ...queue.backoff, ...body.backoff, [path.slice(8)]: v };
+      else body[path] = v;
+    }
+    setSaving(true);
+    const answer = await run(() => api('PATCH', `/v1/queues/${q(queue.name)}`, body), 'Settings saved');
+    setSaving(false);
+    if (answer) {
+      setDraft({});
+      onSaved();
+    }
+  };
+  return html`<form class="settings" onSubmit=${save} data-testid="settings-form">
+    <div class="settings-grid">
+      ${FIELDS.filter(
+        ([path]) =>
+          read(queue, path) !== undefined ||
+          ['messageTtlMs', 'maxLength', 'overflow', 'maxMessageBytes'].includes(path),
+      ).map(
+        ([path, label, type, hint]) => html`<label class="field">${label}
+          ${
+            type.startsWith('select:')
+              ? html`<select name=${path} value=${value(path) || 'reject'} onChange=${(e) => setDraft({ ...draft, [path]: e.target.value })}>
+                  ${type
+                    .slice(7)
+                    .split(',')
+                    .map((o) => html`<option value=${o}>${o}</option>`)}</select>`
+              : html`<input name=${path} data-testid=${`setting-${path}`} type=${type} value=${value(path)} onInput=${(e) => setDraft({ ...draft, [path]: e.target.value })} />`
+          }
+          ${hint && html`<span class="hint">${hint}</span>`}</label>`,
+      )}
+      <div class="field readonly">FIFO<span>${queue.fifo ? 'yes: one in flight per group key' : 'no'}</span></div>
+      <div class="field readonly">Created<span>${new Date(queue.createdAt).toLocaleString('en-GB')}</span></div>
+    </div>
+    <div class="form-actions">
+      <button class="btn btn-primary" data-testid="settings-save" disabled=${!changed || saving}>Save changes</button>
+      ${changed && html`<button type="button" class="btn btn-ghost" onClick=${() => setDraft({})}>Discard</button>`}
+      <span class="muted small">Messages already in flight keep their lease.</span>
+    </div>
+  </form>`;
+}

@@ -1,0 +1,56 @@
+// The queue table (overview and the Queues page): live depth per queue, settings read once.
+import { age, COLORS, num } from './format.js';
+import { useApi, useLive } from './live.js';
+import { Badge, Card, Empty, html } from './ui.js';
+
+const Depth = ({ value, color, testid }) =>
+  html`<td class="num" data-testid=${testid}>${value > 0 ? html`<span class="depth"><i style=${`background:${color}`}></i>${num(value)}</span>` : html`<span class="zero">0</span>`}</td>`;
+
+export function QueueTable({ limit }) {
+  const state = useLive();
+  const settings = useApi('/v1/queues');
+  const topics = useApi('/v1/topics');
+  const groupOf = new Map(
+    (topics.data ?? []).flatMap((t) => t.subscriptions.map((s) => [s.queue, `${t.name} › ${s.group}`])),
+  );
+  const byName = new Map((settings.data ?? []).map((x) => [x.name, x]));
+  const queues = state.sample?.queues ?? settings.data ?? [];
+  const shown = limit ? [...queues].sort((a, b) => b.ready + b.dead - (a.ready + a.dead)).slice(0, limit) : queues;
+  if (!state.sample && !settings.loaded) return html`<div class="skeleton" />`;
+  if (queues.length === 0)
+    return html`<${Empty}>No queues yet. Create one with <code>POST /v1/queues</code>.</${Empty}>`;
+  return html`
+    <table class="table" data-testid="queue-table">
+      <thead><tr><th>Queue</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Delayed</th><th class="num">Dead</th><th class="num">Oldest ready</th><th></th></tr></thead>
+      <tbody>
+        ${shown.map((x) => {
+          const s = byName.get(x.name);
+          return html`<tr class="row-link" data-testid=${`queue-row-${x.name}`} onClick=${() => {
+            location.hash = `#/queues/${encodeURIComponent(x.name)}`;
+          }}>
+            <td><a href=${`#/queues/${encodeURIComponent(x.name)}`} class="name">${x.name}</a>
+              ${groupOf.has(x.name) && html`<div class="sub">${groupOf.get(x.name)}</div>`}</td>
+            <${Depth} value=${x.ready} color=${COLORS.ready} testid="ready" />
+            <${Depth} value=${x.inFlight} color=${COLORS.inFlight} />
+            <${Depth} value=${x.delayed} color=${COLORS.delayed} />
+            <${Depth} value=${x.dead} color=${COLORS.dead} testid="dead" />
+            <td class="num ${x.oldestReadyAgeMs > 60_000 ? 'warn' : ''}">${age(x.oldestReadyAgeMs)}</td>
+            <td class="tags">
+              ${x.paused && html`<${Badge} kind="warn">paused</${Badge}>`}
+              ${s?.fifo && html`<${Badge} kind="info">FIFO</${Badge}>`}
+              ${s?.deadLetterQueue && html`<${Badge}>DLQ → ${s.deadLetterQueue}</${Badge}>`}
+            </td>
+          </tr>`;
+        })}
+      </tbody>
+    </table>
+    ${limit && queues.length > limit && html`<div class="table-foot"><a href="#/queues">All ${queues.length} queues →</a></div>`}`;
+}
+
+export function QueuesPage() {
+  const state = useLive();
+  const count = state.sample?.queues.length;
+  return html`
+    <header class="page-head"><div><h1>Queues</h1><p class="muted">${count ?? ''} queues · depth updates every ${state.sampleMs / 1000} s, pushed by the server</p></div></header>
+    <${Card}><${QueueTable} /></${Card}>`;
+}
