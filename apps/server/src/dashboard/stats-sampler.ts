@@ -39,13 +39,14 @@ export class StatsSampler implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {}
 
   onModuleInit(): void {
-    this.running = this.sample();
-    this.timer = setInterval(() => {
-      // A slow database never stacks samples: the next waits for the last.
+    const tick = () => {
+      // A slow database never stacks samples: a tick while one runs is skipped.
       this.running ??= this.sample().finally(() => {
         this.running = undefined;
       });
-    }, this.sampleMs);
+    };
+    tick();
+    this.timer = setInterval(tick, this.sampleMs);
     this.timer.unref();
   }
 

@@ -22,6 +22,8 @@ export interface VisibleSample {
   queues: QueueSample[];
   transactions: TransactionCount[];
   total: ChartPoint;
+  /** False for a names-limited key: the database-wide rates are not shown to it. */
+  ratesShown: boolean;
   error?: string;
 }
 
@@ -53,7 +55,14 @@ export function visibleSample(sample: Sample, glob: string | null): VisibleSampl
     glob === null ? sample.transactions : sample.transactions.filter((t) => nameMatches(glob, t.name));
   const total = sum(sample.at, queues);
   if (glob === null && sample.rates) Object.assign(total, sample.rates);
-  return { at: sample.at, queues, transactions, total, ...(sample.error ? { error: sample.error } : {}) };
+  return {
+    at: sample.at,
+    queues,
+    transactions,
+    total,
+    ratesShown: glob === null,
+    ...(sample.error ? { error: sample.error } : {}),
+  };
 }
 
 /** One queue's chart point in a sample; undefined when the queue did not exist then. */

@@ -1,7 +1,14 @@
 // Time-series chart in plain SVG: lines with a soft fill, grid, time axis and a hover read-out.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { clock } from './format.js';
+
 import { html } from './ui.js';
+
+const clock = (ms, seconds) =>
+  new Date(ms).toLocaleTimeString('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}),
+  });
 
 const PAD = { top: 10, right: 12, bottom: 22, left: 44 };
 
@@ -65,7 +72,7 @@ export function Chart({ points, series, height = 170, format = String, title, te
         )}
         ${timeTicks.map(
           (t, i) => html`<text class="axis" x=${x(t)} y=${height - 6}
-            text-anchor=${i === 0 ? 'start' : i === timeTicks.length - 1 ? 'end' : 'middle'}>${clock(t)}</text>`,
+            text-anchor=${i === 0 ? 'start' : i === timeTicks.length - 1 ? 'end' : 'middle'}>${clock(t, span < 600_000)}</text>`,
         )}
         ${series.map(
           (s) => html`<g>

@@ -28,8 +28,6 @@ export function time(iso) {
   return d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
-export const clock = (ms) => new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
-
 export function duration(ms) {
   if (ms === null || ms === undefined) return '–';
   if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;

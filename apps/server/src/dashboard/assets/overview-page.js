@@ -44,6 +44,7 @@ export function OverviewPage() {
   const total = sample?.total;
   const last = state.points.at(-1);
   const hasRates = state.points.some((p) => p.sent !== undefined);
+  const ratesShown = sample?.ratesShown !== false;
   return html`
     <header class="page-head"><div><h1>Overview</h1>
       <p class="muted">Every queue, topic and half message this key may see · sampled every ${state.sampleMs / 1000} s by the service, the last hour kept</p></div></header>
@@ -55,7 +56,7 @@ export function OverviewPage() {
       <${Stat} label="Dead letters" color=${COLORS.dead} value=${num(total?.dead)} testid="total-dead" />
       <${Stat} label="Oldest ready" value=${age(total?.oldestReadyAgeMs)} />
       <${Stat} label="Throughput" value=${hasRates ? html`${rate(last?.sent)}<small> sent/s</small>` : '–'}
-        hint=${hasRates ? `${rate(last?.acked)} acked/s · ${rate(last?.deadLettered)} dead/s` : 'needs a key for every queue'} />
+        hint=${hasRates ? `${rate(last?.acked)} acked/s · ${rate(last?.deadLettered)} dead/s` : ratesShown ? 'from the next sample on' : 'needs a key for every queue'} />
     </div>
     <div class="grid-2">
       <${Card} title="Messages per second">

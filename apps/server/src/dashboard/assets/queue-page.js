@@ -12,7 +12,10 @@ export function QueuePage({ name, query }) {
   const state = useLive();
   const queue = useApi(`/v1/queues/${encodeURIComponent(name)}`);
   const points = useQueueHistory(name);
-  const [tab, setTab] = useState('messages');
+  const tab = query.get('tab') ?? 'messages';
+  const setTab = (t) => {
+    location.hash = `#/queues/${encodeURIComponent(name)}?tab=${t}`;
+  };
   const [task, setTask] = useState(null);
   const [version, setVersion] = useState(0);
   const messageState = query.get('state') ?? 'ready';
