@@ -123,6 +123,6 @@ describe.skipIf(noBrowser !== null)('dashboard screenshots', () => {
     await page.goto(`${server.url}/#/queues/orders?state=ready`);
     await page.getByTestId('purge').click();
     await page.getByTestId('confirm-input').waitFor();
-    await shot('confirm-purge');
+    await page.screenshot({ path: path.join(out, 'confirm-purge.png') });
   });
 });

@@ -6,7 +6,7 @@ import { useApi } from './live.js';
 import { deleteMessage, redrive } from './queue-actions.js';
 import { Empty, ErrorNote, html, Tabs } from './ui.js';
 
-const LIMITS = [100, 1000];
+const LIMITS = [50, 1000];
 
 function matches(m, { id, group, header }) {
   if (id && m.id !== id.trim()) return false;

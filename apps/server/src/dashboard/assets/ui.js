@@ -35,9 +35,22 @@ export const Empty = ({ children }) => html`<div class="empty">${children}</div>
 export const ErrorNote = ({ error }) =>
   error && html`<div class="error-note" role="alert">${String(error.message ?? error)}</div>`;
 
+/** JSON, indented, with keys, strings, numbers and literals coloured (no HTML is built from the text). */
+const TOKEN = /("(?:\\.|[^"\\])*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b/g;
+
 export function Json({ value }) {
   const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
-  return html`<pre class="json">${text}</pre>`;
+  const parts = [];
+  let last = 0;
+  for (const m of text.matchAll(TOKEN)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    const kind = m[1] ? (m[2] ? 'key' : 'str') : m[3] ? 'num' : 'lit';
+    parts.push(html`<span class=${`j-${kind}`}>${m[1] ?? m[0]}</span>`);
+    if (m[2]) parts.push(m[2]);
+    last = m.index + m[0].length;
+  }
+  parts.push(text.slice(last));
+  return html`<pre class="json">${parts}</pre>`;
 }
 
 // ---- confirm dialog: `await confirm({...})` resolves true when the operator confirms.
@@ -68,7 +81,7 @@ export function Dialogs() {
         <div class="dialog-body">${dialog.body}</div>
         ${
           dialog.typeToConfirm &&
-          html`<label class="field">Type <code>${dialog.typeToConfirm}</code> to confirm
+          html`<label class="field"><span>Type <code>${dialog.typeToConfirm}</code> to confirm</span>
             <input data-testid="confirm-input" value=${typed} onInput=${(e) => setTyped(e.target.value)} autofocus /></label>`
         }
         <div class="dialog-actions">
