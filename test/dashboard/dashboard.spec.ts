@@ -22,11 +22,10 @@ describe.skipIf(noBrowser !== null)('dashboard in a browser', () => {
   let page: Page;
 
   beforeAll(async () => {
-    process.env.POSTBOX_DASHBOARD_SAMPLE_MS = '300';
     db = await useTestDatabase();
     postbox = await db.postbox();
     client = await db.client();
-    server = await startTestServer(postbox, { apiKey: ADMIN, logLevel: 'silent' });
+    server = await startTestServer(postbox, { apiKey: ADMIN, logLevel: 'silent', dashboardSampleMs: 300 });
     browser = await launchBrowser();
   });
   afterEach(async () => {
@@ -35,7 +34,6 @@ describe.skipIf(noBrowser !== null)('dashboard in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    delete process.env.POSTBOX_DASHBOARD_SAMPLE_MS;
   });
 
   const count = async (sql: string, params: unknown[] = []) => Number((await client.query(sql, params)).rows[0].n);

@@ -48,11 +48,10 @@ describe.skipIf(noBrowser !== null)('dashboard screenshots', () => {
   let page: Page;
 
   beforeAll(async () => {
-    process.env.POSTBOX_DASHBOARD_SAMPLE_MS = '1000';
     db = await useTestDatabase();
     postbox = await db.postbox();
     await seed(postbox);
-    server = await startTestServer(postbox, { apiKey: KEY, logLevel: 'silent' });
+    server = await startTestServer(postbox, { apiKey: KEY, logLevel: 'silent', dashboardSampleMs: 1000 });
     await traffic(postbox, 14_000);
     browser = await launchBrowser();
     mkdirSync(out, { recursive: true });
@@ -60,7 +59,6 @@ describe.skipIf(noBrowser !== null)('dashboard screenshots', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    delete process.env.POSTBOX_DASHBOARD_SAMPLE_MS;
   });
 
   const shot = async (name: string) => {

@@ -55,5 +55,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     logLevel: text(env, 'LOG_LEVEL') ?? DEFAULT_SERVER_OPTIONS.logLevel,
     dedupSweepIntervalMs: DEFAULT_SERVER_OPTIONS.dedupSweepIntervalMs,
     healthTimeoutMs: DEFAULT_SERVER_OPTIONS.healthTimeoutMs,
+    dashboardSampleMs: integer(
+      env,
+      'POSTBOX_DASHBOARD_SAMPLE_MS',
+      DEFAULT_SERVER_OPTIONS.dashboardSampleMs,
+      100,
+      60_000,
+    ),
   };
 }

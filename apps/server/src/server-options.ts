@@ -21,6 +21,8 @@ export interface ServerOptions {
   dedupSweepIntervalMs: number;
   /** GET /health answers 503 when `select 1` takes longer than this. */
   healthTimeoutMs: number;
+  /** POSTBOX_DASHBOARD_SAMPLE_MS: how often the dashboard's depth, rates and half-message counts are sampled (an hour is kept). */
+  dashboardSampleMs: number;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
@@ -30,4 +32,5 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   logLevel: 'info',
   dedupSweepIntervalMs: 60_000,
   healthTimeoutMs: 2_000,
+  dashboardSampleMs: 5_000,
 };

@@ -63,6 +63,7 @@ export {
   type QueueSettings,
 } from './queues/queue-settings';
 export { EXACT_STATS_LIMIT, type QueueWithStats } from './queues/queue-stats';
+export { type ActivityCounters, readActivityCounters } from './queues/read-activity-counters';
 // Relay to RabbitMQ (needs the optional peer dependency amqplib)
 export { BrokerNackError, RelayStoppedError, UnroutableError } from './relay/broker-link';
 export type { AmqpConnectOptions, RelayOptions, RelayStats, RoutingKeyOption } from './relay/relay-options';
@@ -98,6 +99,8 @@ export type {
   CheckEvent,
   TransactionChecker,
 } from './transactions/checkback-runner';
+export { countTransactions, type TransactionCount } from './transactions/count-transactions';
+export { type ListTransactionsOptions, listTransactions } from './transactions/list-transactions';
 export { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS, type PrepareOptions } from './transactions/prepare';
 export { sendWithPgClient } from './transactions/send-with-pg-client';
 export {
@@ -107,7 +110,3 @@ export {
   type TransactionState,
   type TransactionTarget,
 } from './transactions/transaction';
-// Read-only views for operators (the service's dashboard)
-export { type ActivityCounters, readActivityCounters } from './queues/read-activity-counters';
-export { countTransactions, type TransactionCount } from './transactions/count-transactions';
-export { type ListTransactionsOptions, listTransactions } from './transactions/list-transactions';

@@ -1,17 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type ActivityCounters, countTransactions, readActivityCounters } from 'postbox';
-import { POSTBOX, type Postbox } from '../postbox.provider';
+import { POSTBOX, type Postbox, SERVER_OPTIONS } from '../postbox.provider';
+import type { ServerOptions } from '../server-options';
 import { type QueueSample, type Rates, type Sample, StatsHistory } from './stats-history';
 
-/** Read by the sampler only; tests shorten it to see samples within a second. */
-const DEFAULT_SAMPLE_MS = 5_000;
 /** An hour at the default interval: what a reload shows without touching the database. */
 const HISTORY_MS = 60 * 60 * 1000;
-
-function sampleMsFromEnv(): number {
-  const raw = Number(process.env.POSTBOX_DASHBOARD_SAMPLE_MS);
-  return Number.isInteger(raw) && raw >= 100 && raw <= 60_000 ? raw : DEFAULT_SAMPLE_MS;
-}
 
 type Listener = (sample: Sample) => void;
 
@@ -25,8 +19,8 @@ type Listener = (sample: Sample) => void;
  */
 @Injectable()
 export class StatsSampler implements OnModuleInit, OnModuleDestroy {
-  readonly sampleMs = sampleMsFromEnv();
-  readonly history = new StatsHistory(Math.ceil(HISTORY_MS / this.sampleMs));
+  readonly sampleMs: number;
+  readonly history: StatsHistory;
   private readonly listeners = new Set<Listener>();
   /** Open event streams, each by its closer: shutdown ends them, or the HTTP server would wait on them. */
   readonly streams = new Set<() => void>();
@@ -36,7 +30,13 @@ export class StatsSampler implements OnModuleInit, OnModuleDestroy {
   private last: { at: number; counters: ActivityCounters } | null = null;
   private failing = false;
 
-  constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {}
+  constructor(
+    @Inject(POSTBOX) private readonly postbox: Postbox,
+    @Inject(SERVER_OPTIONS) options: ServerOptions,
+  ) {
+    this.sampleMs = options.dashboardSampleMs;
+    this.history = new StatsHistory(Math.ceil(HISTORY_MS / this.sampleMs));
+  }
 
   onModuleInit(): void {
     const tick = () => {
