@@ -106,10 +106,22 @@ describe.skipIf(noBrowser !== null)('dashboard in a browser', () => {
     await expect.poll(() => row.getByTestId('ready').textContent(), { timeout: 5000 }).toContain('7');
     const before = (await server.request('GET', '/v1/dashboard/history', { headers: { 'x-api-key': ADMIN } })).body;
     expect(before.points.length).toBeGreaterThan(2);
+    const requested: string[] = [];
+    page.on('request', (r) => {
+      requested.push(new URL(r.url()).pathname);
+    });
     await page.reload();
     // The depth chart draws the kept hour at once: a line per series, not "no samples yet".
     await page.getByTestId('chart-depth').locator('path[stroke]').first().waitFor();
     expect(await page.getByTestId('chart-depth').getByText('no samples yet').count()).toBe(0);
+    // Viewers never make the service count a backlog: the overview, queue and topic pages read the pushed samples.
+    await page.goto(`${server.url}/#/queues/live.q?tab=settings`);
+    await page.getByTestId('settings-form').waitFor();
+    await page.goto(`${server.url}/#/topics`);
+    await page.getByTestId('nav-topics').waitFor();
+    const counting = requested.filter((p) => /^\/v1\/(queues|topics)(\/[^/]+)?$/.test(p));
+    expect(counting).toEqual([]);
+    expect(requested).toContain('/v1/dashboard/events');
   });
 
   it('browses dead letters with filters, opens one, and redrives it', async () => {

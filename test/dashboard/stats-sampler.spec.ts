@@ -35,9 +35,12 @@ describe('dashboard sampling', () => {
 
   it('keeps the newest samples, oldest first, within its capacity', () => {
     const history = new StatsHistory(3);
-    for (let at = 1; at <= 5; at++) history.push(sample(at, ['q']));
+    for (let at = 1; at <= 5; at++)
+      history.push({ ...sample(at, ['q']), catalog: { queues: [{ name: 'q' }], topics: [] } });
     expect(history.samples().map((s) => s.at)).toEqual([3, 4, 5]);
     expect(history.latest()?.at).toBe(5);
+    // Settings and topics ride on the latest sample only: an hour of history holds depth alone.
+    expect(history.samples().map((s) => s.catalog !== undefined)).toEqual([false, false, true]);
   });
 
   it('shows a names-limited key only its queues and half messages, and no database-wide rates', () => {
@@ -50,6 +53,23 @@ describe('dashboard sampling', () => {
     expect(limited.transactions.map((t) => t.name)).toEqual(['orders.a', 'orders.b']);
     expect(limited.total).toEqual({ at: 1, ready: 3, delayed: 0, inFlight: 0, dead: 1, oldestReadyAgeMs: 1000 });
     expect(limited.ratesShown).toBe(false);
+    const topics = [
+      {
+        name: 'orders.events',
+        retentionMs: null,
+        createdAt: new Date(0),
+        groups: [
+          { group: 'a', queue: 'orders.group-a', tags: null, subscribedAt: new Date(0) },
+          { group: 'b', queue: 'payments.b', tags: null, subscribedAt: new Date(0) },
+        ],
+      },
+      { name: 'payments.events', retentionMs: null, createdAt: new Date(0), groups: [] },
+    ];
+    const withCatalog = { ...s, catalog: { queues: [{ name: 'orders.a' }, { name: 'payments' }], topics } };
+    expect(visibleSample(withCatalog, 'orders.*').catalog).toEqual({
+      queues: [{ name: 'orders.a' }],
+      topics: [{ ...topics[0], groups: [topics[0]?.groups[0]] }],
+    });
   });
 
   it('reads throughput from the table statistics: sends, acks and dead letters of every client', async () => {

@@ -70,6 +70,7 @@ export type { AmqpConnectOptions, RelayOptions, RelayStats, RoutingKeyOption } f
 export { MissingRoutingKeyError } from './relay/routing-key';
 export { RELAY_GROUP_HEADER, RELAY_QUEUE_HEADER, type Relay, relayToRabbitMq, startRelay } from './relay/start-relay';
 export type { CreateTopicResult } from './topics/create-topic';
+export { listTopicGroups, type TopicGroup, type TopicWithGroups } from './topics/list-topic-groups';
 export type { SubscriptionWithStats, TopicWithSubscriptions } from './topics/list-topics';
 // Topics (pub/sub)
 export { type PublishResult, publish, publishBatch } from './topics/publish';

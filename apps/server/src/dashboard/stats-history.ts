@@ -1,4 +1,4 @@
-import type { TransactionCount } from 'postbox';
+import type { TopicWithGroups, TransactionCount } from 'postbox';
 
 /** One queue's depth in a sample. */
 export interface QueueSample {
@@ -18,12 +18,26 @@ export interface Rates {
   deadLettered: number;
 }
 
+/** A queue's settings as GET /v1/queues has them, without the counts. */
+export type QueueSettingsSample = { name: string } & Record<string, unknown>;
+
+/**
+ * The queues' settings and the topics with their groups: what the pages need
+ * besides depth, read with it so that no viewer asks the database for them.
+ * Only the latest sample holds it (history stays small).
+ */
+export interface Catalog {
+  queues: QueueSettingsSample[];
+  topics: TopicWithGroups[];
+}
+
 /** What the sampler read at one instant. */
 export interface Sample {
   at: number;
   queues: QueueSample[];
   rates: Rates | null;
   transactions: TransactionCount[];
+  catalog?: Catalog;
   /** Set when the database could not be read: the sample carries no counts. */
   error?: string;
 }
@@ -40,6 +54,8 @@ export class StatsHistory {
   constructor(readonly capacity: number) {}
 
   push(sample: Sample): void {
+    const previous = this.latest();
+    if (previous) delete previous.catalog;
     if (this.ring.length < this.capacity) {
       this.ring.push(sample);
       return;

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { type ActivityCounters, countTransactions, readActivityCounters } from 'postbox';
+import { type ActivityCounters, countTransactions, listTopicGroups, readActivityCounters } from 'postbox';
 import { POSTBOX, type Postbox, SERVER_OPTIONS } from '../postbox.provider';
 import type { ServerOptions } from '../server-options';
-import { type QueueSample, type Rates, type Sample, StatsHistory } from './stats-history';
+import { type QueueSample, type QueueSettingsSample, type Rates, type Sample, StatsHistory } from './stats-history';
 
 /** An hour at the default interval: what a reload shows without touching the database. */
 const HISTORY_MS = 60 * 60 * 1000;
@@ -67,8 +67,9 @@ export class StatsSampler implements OnModuleInit, OnModuleDestroy {
     const at = Date.now();
     let sample: Sample;
     try {
-      const [queues, transactions, counters] = await Promise.all([
+      const [queues, topics, transactions, counters] = await Promise.all([
         this.postbox.listQueues(),
+        listTopicGroups(this.postbox.db, { schema: this.postbox.schema }),
         countTransactions(this.postbox.db, { schema: this.postbox.schema }),
         readActivityCounters(this.postbox.db, { schema: this.postbox.schema }),
       ]);
@@ -87,6 +88,12 @@ export class StatsSampler implements OnModuleInit, OnModuleDestroy {
         ),
         rates: this.rates(at, counters),
         transactions,
+        catalog: {
+          queues: queues.map(
+            ({ ready, delayed, inFlight, dead, oldestReadyAgeMs, exact, ...settings }): QueueSettingsSample => settings,
+          ),
+          topics,
+        },
       };
       if (this.failing) this.logger.log('dashboard sampling works again');
       this.failing = false;

@@ -1,6 +1,6 @@
 import { nameMatches, type TransactionCount } from 'postbox';
 import { type KeyPrincipal, seesAllNames } from '../auth/key-principal';
-import type { QueueSample, Sample } from './stats-history';
+import type { Catalog, QueueSample, Sample } from './stats-history';
 
 /** One point of a chart: depth summed over the queues shown, rates when the key sees every queue. */
 export interface ChartPoint {
@@ -24,6 +24,7 @@ export interface VisibleSample {
   total: ChartPoint;
   /** False for a names-limited key: the database-wide rates are not shown to it. */
   ratesShown: boolean;
+  catalog?: Catalog;
   error?: string;
 }
 
@@ -54,6 +55,7 @@ export function visibleSample(sample: Sample, glob: string | null): VisibleSampl
   const transactions =
     glob === null ? sample.transactions : sample.transactions.filter((t) => nameMatches(glob, t.name));
   const total = sum(sample.at, queues);
+  const catalog = sample.catalog && (glob === null ? sample.catalog : visibleCatalog(sample.catalog, glob));
   if (glob === null && sample.rates) Object.assign(total, sample.rates);
   return {
     at: sample.at,
@@ -61,7 +63,18 @@ export function visibleSample(sample: Sample, glob: string | null): VisibleSampl
     transactions,
     total,
     ratesShown: glob === null,
+    ...(catalog ? { catalog } : {}),
     ...(sample.error ? { error: sample.error } : {}),
+  };
+}
+
+/** The queues a key covers, and its topics with the groups whose queues it covers. */
+function visibleCatalog(catalog: Catalog, glob: string): Catalog {
+  return {
+    queues: catalog.queues.filter((q) => nameMatches(glob, q.name)),
+    topics: catalog.topics
+      .filter((t) => nameMatches(glob, t.name))
+      .map((t) => ({ ...t, groups: t.groups.filter((g) => nameMatches(glob, g.queue)) })),
   };
 }
 

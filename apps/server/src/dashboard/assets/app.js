@@ -1,8 +1,8 @@
 // The dashboard: sign in with an API key, then pages driven by the URL's hash.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, saveKey, session } from './api.js';
-import { live, startLive, useLive } from './live.js';
+import { saveKey, session } from './api.js';
+import { loadHistory, startLive, useLive } from './live.js';
 import { MessagePage } from './message-page.js';
 import { OverviewPage } from './overview-page.js';
 import { QueuePage } from './queue-page.js';
@@ -90,7 +90,7 @@ function Login({ onIn, problem }) {
     setBusy(true);
     saveKey(key.trim());
     try {
-      await api('GET', '/v1/queues');
+      await loadHistory();
       onIn();
     } catch (err) {
       saveKey('');
@@ -124,7 +124,7 @@ function App() {
   const [status, setStatus] = useState('checking');
   useEffect(() => {
     session.onUnauthorized = () => setStatus('login');
-    api('GET', '/v1/queues')
+    loadHistory()
       .then(() => setStatus('in'))
       .catch((error) => setStatus(error.status === 401 || error.status === 403 ? 'login' : 'in'));
   }, []);
@@ -140,5 +140,4 @@ function App() {
     </div>`;
 }
 
-live.sample = null;
 render(html`<${App} />`, document.getElementById('app'));

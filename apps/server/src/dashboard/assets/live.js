@@ -3,7 +3,8 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, q, stream } from './api.js';
 
 const MAX_POINTS = 720;
-export const live = { sample: null, points: [], connected: false, sampleMs: 5000 };
+/** `catalog`: queue settings and topics with their groups, from the latest sample that had them. */
+export const live = { sample: null, catalog: null, points: [], connected: false, sampleMs: 5000 };
 const listeners = new Set();
 const notify = () => {
   for (const listener of listeners) listener();
@@ -20,21 +21,31 @@ export function useLive() {
   return live;
 }
 
+function keepHistory(history) {
+  live.sampleMs = history.sampleMs;
+  const newer = live.points.filter((p) => p.at > (history.points.at(-1)?.at ?? 0));
+  live.points = [...history.points, ...newer].slice(-MAX_POINTS);
+  notify();
+}
+
+/**
+ * Signing in reads the kept history: it needs the same `read` scope as the
+ * pages and answers from the service's memory (GET /v1/queues would count).
+ */
+export async function loadHistory() {
+  keepHistory(await api('GET', '/v1/dashboard/history'));
+}
+
 export function startLive() {
   const controller = new AbortController();
-  api('GET', '/v1/dashboard/history')
-    .then((history) => {
-      live.sampleMs = history.sampleMs;
-      const newer = live.points.filter((p) => p.at > (history.points.at(-1)?.at ?? 0));
-      live.points = [...history.points, ...newer].slice(-MAX_POINTS);
-      notify();
-    })
-    .catch(() => {});
+  if (live.points.length === 0) loadHistory().catch(() => {});
   stream(
     'v1/dashboard/events',
     (event, data) => {
       if (event !== 'sample') return;
       live.sample = data;
+      live.receivedAt = Date.now();
+      if (data.catalog) live.catalog = data.catalog;
       if (!data.error && live.points.at(-1)?.at !== data.total.at)
         live.points = [...live.points, data.total].slice(-MAX_POINTS);
       notify();

@@ -2,15 +2,14 @@
 import { useState } from 'preact/hooks';
 import { Chart } from './chart.js';
 import { age, COLORS, num } from './format.js';
-import { useApi, useLive, useQueueHistory } from './live.js';
+import { useLive, useQueueHistory } from './live.js';
 import { MessageBrowser } from './message-browser.js';
 import { moveBack, pauseOrResume, purge } from './queue-actions.js';
 import { QueueSettings } from './queue-settings.js';
-import { Badge, Card, ErrorNote, html, Stat, Tabs } from './ui.js';
+import { Badge, Card, Empty, html, Stat, Tabs } from './ui.js';
 
 export function QueuePage({ name, query }) {
   const state = useLive();
-  const queue = useApi(`/v1/queues/${encodeURIComponent(name)}`);
   const points = useQueueHistory(name);
   const tab = query.get('tab') ?? 'messages';
   const setTab = (t) => {
@@ -18,17 +17,24 @@ export function QueuePage({ name, query }) {
   };
   const [task, setTask] = useState(null);
   const [version, setVersion] = useState(0);
+  // What an action just answered (PATCH, pause, resume) shows until a newer sample has it too.
+  const [answer, setAnswer] = useState(null);
   const messageState = query.get('state') ?? 'ready';
-  if (!queue.loaded) return html`<div class="skeleton" />`;
-  if (queue.error && !queue.data) return html`<${ErrorNote} error=${queue.error} />`;
-  const liveDepth = state.sample?.queues.find((x) => x.name === name);
-  const x = { ...queue.data, ...(liveDepth ?? {}) };
-  const paused = queue.data.paused ?? liveDepth?.paused ?? false;
-  const refresh = () => {
-    queue.reload();
+  if (!state.catalog) return html`<div class="skeleton" />`;
+  const settings = state.catalog.queues.find((x) => x.name === name);
+  const depth = state.sample?.queues.find((x) => x.name === name);
+  if (!settings) return html`<${Empty}>No queue named <b>${name}</b> that this key may see.</${Empty}>`;
+  const fresh = answer && answer.at > (state.receivedAt ?? 0) ? answer.queue : {};
+  const x = { ...settings, ...(depth ?? {}), ...fresh };
+  const paused = x.paused ?? false;
+  const refresh = (queue) => {
+    if (queue?.name === name) setAnswer({ at: Date.now(), queue });
     setVersion((v) => v + 1);
   };
-  const act = async (action) => (await action()) && refresh();
+  const act = async (action) => {
+    const result = await action();
+    if (result) refresh(result);
+  };
   return html`
     <header class="page-head">
       <div><div class="crumbs"><a href="#/queues">Queues</a> /</div>
@@ -68,7 +74,7 @@ export function QueuePage({ name, query }) {
               onState=${(s) => {
                 location.hash = `#/queues/${encodeURIComponent(name)}?state=${s}`;
               }} />`
-          : html`<${QueueSettings} queue=${queue.data} onSaved=${refresh} />`
+          : html`<${QueueSettings} queue=${x} onSaved=${refresh} />`
       }
     </${Card}>`;
 }

@@ -37,7 +37,7 @@ export function QueueSettings({ queue, onSaved }) {
     setSaving(false);
     if (answer) {
       setDraft({});
-      onSaved();
+      onSaved(answer);
     }
   };
   return html`<form class="settings" onSubmit=${save} data-testid="settings-form">

@@ -1,6 +1,6 @@
 // The queue table (overview and the Queues page): live depth per queue, settings read once.
 import { age, COLORS, num } from './format.js';
-import { useApi, useLive } from './live.js';
+import { useLive } from './live.js';
 import { Badge, Card, Empty, html } from './ui.js';
 
 const Depth = ({ value, color, testid }) =>
@@ -8,15 +8,14 @@ const Depth = ({ value, color, testid }) =>
 
 export function QueueTable({ limit }) {
   const state = useLive();
-  const settings = useApi('/v1/queues');
-  const topics = useApi('/v1/topics');
+  const catalog = state.catalog;
   const groupOf = new Map(
-    (topics.data ?? []).flatMap((t) => t.subscriptions.map((s) => [s.queue, `${t.name} › ${s.group}`])),
+    (catalog?.topics ?? []).flatMap((t) => t.groups.map((g) => [g.queue, `${t.name} › ${g.group}`])),
   );
-  const byName = new Map((settings.data ?? []).map((x) => [x.name, x]));
-  const queues = state.sample?.queues ?? settings.data ?? [];
+  const byName = new Map((catalog?.queues ?? []).map((x) => [x.name, x]));
+  const queues = state.sample?.queues ?? [];
   const shown = limit ? [...queues].sort((a, b) => b.ready + b.dead - (a.ready + a.dead)).slice(0, limit) : queues;
-  if (!state.sample && !settings.loaded) return html`<div class="skeleton" />`;
+  if (!state.sample) return html`<div class="skeleton" />`;
   if (queues.length === 0)
     return html`<${Empty}>No queues yet. Create one with <code>POST /v1/queues</code>.</${Empty}>`;
   return html`

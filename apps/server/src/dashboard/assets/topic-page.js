@@ -2,28 +2,35 @@
 import { useState } from 'preact/hooks';
 import { api, q } from './api.js';
 import { age, duration, num, time } from './format.js';
-import { useApi, useLive } from './live.js';
-import { Badge, Card, confirm, Empty, ErrorNote, html, run } from './ui.js';
+import { useLive } from './live.js';
+import { Badge, Card, confirm, Empty, html, run } from './ui.js';
 
-function liveGroup(state, s) {
-  return { ...s, ...(state.sample?.queues.find((x) => x.name === s.queue) ?? {}) };
+/** A group with its queue's depth from the latest sample. */
+function withDepth(state, g) {
+  return {
+    ready: 0,
+    inFlight: 0,
+    dead: 0,
+    oldestReadyAgeMs: null,
+    ...g,
+    ...(state.sample?.queues.find((x) => x.name === g.queue) ?? {}),
+  };
 }
 
 export function TopicList({ compact }) {
   const state = useLive();
-  const topics = useApi('/v1/topics');
-  if (!topics.loaded) return html`<div class="skeleton" />`;
-  if (topics.error) return html`<${ErrorNote} error=${topics.error} />`;
-  if (topics.data.length === 0) return html`<${Empty}>No topics yet.</${Empty}>`;
+  const topics = state.catalog?.topics;
+  if (!topics) return html`<div class="skeleton" />`;
+  if (topics.length === 0) return html`<${Empty}>No topics yet.</${Empty}>`;
   return html`<ul class="topic-list" data-testid="topic-list">
-    ${topics.data.map(
+    ${topics.map(
       (t) => html`<li>
         <a class="name" href=${`#/topics/${q(t.name)}`}>${t.name}</a>
-        <span class="muted">${t.subscriptions.length} group${t.subscriptions.length === 1 ? '' : 's'}</span>
+        <span class="muted">${t.groups.length} group${t.groups.length === 1 ? '' : 's'}</span>
         ${!compact && t.retentionMs && html`<span class="muted"> · replayable ${duration(t.retentionMs)}</span>`}
-        <div class="chips">${t.subscriptions.map((raw) => {
-          const s = liveGroup(state, raw);
-          return html`<a class="chip" href=${`#/queues/${q(s.queue)}`}>${s.group}<b>${num(s.ready)}</b>${s.dead > 0 && html`<b class="danger">${num(s.dead)}</b>`}</a>`;
+        <div class="chips">${t.groups.map((raw) => {
+          const g = withDepth(state, raw);
+          return html`<a class="chip" href=${`#/queues/${q(g.queue)}`}>${g.group}<b>${num(g.ready)}</b>${g.dead > 0 && html`<b class="danger">${num(g.dead)}</b>`}</a>`;
         })}</div>
       </li>`,
     )}
@@ -36,8 +43,11 @@ export function TopicsPage() {
     <${Card}><${TopicList} /></${Card}>`;
 }
 
-function Replay({ topic, group, onDone }) {
-  const [from, setFrom] = useState(() => new Date(Date.now() - 3_600_000).toISOString().slice(0, 16));
+function Replay({ topic, group }) {
+  const [from, setFrom] = useState(() => {
+    const d = new Date(Date.now() - 3_600_000);
+    return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  });
   const go = async () => {
     const when = new Date(from);
     const ok = await confirm({
@@ -50,7 +60,6 @@ function Replay({ topic, group, onDone }) {
       () => api('POST', `/v1/topics/${q(topic)}/subscriptions/${q(group)}/replay`, { from: when.toISOString() }),
       (a) => `Replayed ${a.replayed} message${a.replayed === 1 ? '' : 's'} to ${group}`,
     );
-    onDone();
   };
   return html`<div class="inline-form">
     <input type="datetime-local" value=${from} data-testid=${`replay-from-${group}`} onInput=${(e) => setFrom(e.target.value)} />
@@ -60,29 +69,28 @@ function Replay({ topic, group, onDone }) {
 
 export function TopicPage({ name }) {
   const state = useLive();
-  const topic = useApi(`/v1/topics/${q(name)}`);
-  if (!topic.loaded) return html`<div class="skeleton" />`;
-  if (topic.error) return html`<${ErrorNote} error=${topic.error} />`;
-  const t = topic.data;
+  if (!state.catalog) return html`<div class="skeleton" />`;
+  const t = state.catalog.topics.find((x) => x.name === name);
+  if (!t) return html`<${Empty}>No topic named <b>${name}</b> that this key may see.</${Empty}>`;
   return html`
     <header class="page-head"><div><div class="crumbs"><a href="#/topics">Topics</a> /</div><h1>${t.name}</h1>
       <p class="muted">Created ${time(t.createdAt)} · ${t.retentionMs ? `published messages kept ${duration(t.retentionMs)} for replay` : 'no retention: replay finds nothing'}</p></div></header>
     <${Card} title="Consumer groups">
       ${
-        t.subscriptions.length === 0
+        t.groups.length === 0
           ? html`<${Empty}>No groups subscribed.</${Empty}>`
           : html`
       <table class="table" data-testid="group-table">
         <thead><tr><th>Group</th><th>Queue</th><th>Tags</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Dead</th><th class="num">Oldest ready</th><th>Replay from</th></tr></thead>
-        <tbody>${t.subscriptions.map((raw) => {
-          const s = liveGroup(state, raw);
-          return html`<tr data-testid=${`group-row-${s.group}`}>
-            <td class="name">${s.group}</td>
-            <td><a href=${`#/queues/${q(s.queue)}`}>${s.queue}</a></td>
-            <td>${s.tags ? s.tags.map((tag) => html`<${Badge} kind="info">${tag}</${Badge}> `) : html`<span class="muted">all</span>`}</td>
-            <td class="num">${num(s.ready)}</td><td class="num">${num(s.inFlight)}</td>
-            <td class="num ${s.dead ? 'danger' : ''}">${num(s.dead)}</td><td class="num">${age(s.oldestReadyAgeMs)}</td>
-            <td><${Replay} topic=${t.name} group=${s.group} onDone=${topic.reload} /></td>
+        <tbody>${t.groups.map((raw) => {
+          const g = withDepth(state, raw);
+          return html`<tr data-testid=${`group-row-${g.group}`}>
+            <td class="name">${g.group}</td>
+            <td><a href=${`#/queues/${q(g.queue)}`}>${g.queue}</a></td>
+            <td>${g.tags ? g.tags.map((tag) => html`<${Badge} kind="info">${tag}</${Badge}> `) : html`<span class="muted">all</span>`}</td>
+            <td class="num">${num(g.ready)}</td><td class="num">${num(g.inFlight)}</td>
+            <td class="num ${g.dead ? 'danger' : ''}">${num(g.dead)}</td><td class="num">${age(g.oldestReadyAgeMs)}</td>
+            <td><${Replay} topic=${t.name} group=${g.group} /></td>
           </tr>`;
         })}</tbody>
       </table>`
