@@ -6,6 +6,12 @@ import { type QueueSample, type QueueSettingsSample, type Rates, type Sample, St
 
 /** An hour at the default interval: what a reload shows without touching the database. */
 const HISTORY_MS = 60 * 60 * 1000;
+/**
+ * Rates are taken over at least this long: backends publish their table
+ * counts about once a second, so a 1 s sample alternates between 0 and
+ * twice the true rate; over 5 s the error is under 20%.
+ */
+const RATE_WINDOW_MS = 5_000;
 
 type Listener = (sample: Sample) => void;
 
@@ -27,7 +33,8 @@ export class StatsSampler implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Dashboard');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private last: { at: number; counters: ActivityCounters } | null = null;
+  /** Counter readings of the last RATE_WINDOW_MS, oldest first. */
+  private readings: { at: number; counters: ActivityCounters }[] = [];
   private failing = false;
 
   constructor(
@@ -106,18 +113,25 @@ export class StatsSampler implements OnModuleInit, OnModuleDestroy {
     for (const listener of this.listeners) listener(sample);
   }
 
-  /** Per second since the previous reading; a statistics reset (counters going down) starts over. */
+  /** Per second over the last RATE_WINDOW_MS (or since the first reading); a statistics reset starts over. */
   private rates(at: number, counters: ActivityCounters | null): Rates | null {
-    const previous = this.last;
-    this.last = counters && { at, counters };
-    if (!previous || !counters || counters.inserted < previous.counters.inserted) return null;
-    const seconds = Math.max((at - previous.at) / 1000, 0.001);
+    if (!counters) {
+      this.readings = [];
+      return null;
+    }
+    const previous = this.readings.at(-1);
+    if (previous && counters.inserted < previous.counters.inserted) this.readings = [];
+    this.readings.push({ at, counters });
+    while ((this.readings[1]?.at ?? at) <= at - RATE_WINDOW_MS) this.readings.shift();
+    const from = this.readings[0];
+    if (!from || from.at === at) return null;
+    const seconds = (at - from.at) / 1000;
     const per = (now: number, before: number) => Math.max(0, Math.round(((now - before) / seconds) * 10) / 10);
-    const deadLettered = per(counters.deadLettered, previous.counters.deadLettered);
+    const deadLettered = per(counters.deadLettered, from.counters.deadLettered);
     return {
-      sent: per(counters.inserted, previous.counters.inserted),
+      sent: per(counters.inserted, from.counters.inserted),
       // A dead-lettered message leaves messages too: it is counted once, as dead-lettered.
-      acked: Math.max(0, per(counters.deleted, previous.counters.deleted) - deadLettered),
+      acked: Math.max(0, per(counters.deleted, from.counters.deleted) - deadLettered),
       deadLettered,
     };
   }
