@@ -88,6 +88,14 @@ describe.skipIf(noBrowser !== null)('dashboard in a browser', () => {
     expect(await page.getByTestId('queue-row-other.hidden').count()).toBe(0);
     expect(await page.getByTestId('queue-row-login.a').count()).toBe(0);
     await page.getByText('Database-wide rates are shown to keys that see every queue.').waitFor();
+    expect(await page.getByTestId('who').textContent()).toBe('team-readerread · team.*');
+    // A read-only key is offered no action: the queue page has no pause, purge or move.
+    await page.goto(`${server.url}/#/queues/team.visible`);
+    await page.getByTestId('queue-ready').waitFor();
+    expect(await page.getByTestId('purge').count()).toBe(0);
+    expect(await page.getByTestId('pause').count()).toBe(0);
+    await page.goto(`${server.url}/#/queues/other.hidden`);
+    await page.getByText('No queue named').waitFor();
     const other = await server.request('GET', '/v1/dashboard/history?queue=other.hidden', {
       headers: { 'x-api-key': made.body.key },
     });

@@ -31,6 +31,16 @@ const historyQueueName: NameSource = (req) => {
 export class DashboardEventsController {
   constructor(private readonly sampler: StatsSampler) {}
 
+  @Get('me')
+  @RequiresScope(['read', 'produce', 'consume'], () => [])
+  @ApiOkResponse({ description: '{name, scopes, names}: the key the request came with (dev mode: open, every scope)' })
+  me(@Req() req: AuthRequest): { name: string | null; scopes: readonly string[]; names: string | null } {
+    const key = req.postboxKey;
+    return key
+      ? { name: key.name, scopes: key.scopes, names: key.names }
+      : { name: null, scopes: ['admin'], names: null };
+  }
+
   @Get('history')
   @RequiresScope('read', historyQueueName)
   @ApiOkResponse({

@@ -1,7 +1,15 @@
 // The dashboard's only way to the data: the REST API, with the viewer's key.
 const KEY = 'postbox-api-key';
 
-export const session = { key: localStorage.getItem(KEY) ?? '', onUnauthorized: () => {} };
+export const session = { key: localStorage.getItem(KEY) ?? '', me: null, onUnauthorized: () => {} };
+
+/** Whether the signed-in key has `scope` (admin has every scope). Actions it lacks are not offered. */
+export const can = (scope) => !session.me || session.me.scopes.includes('admin') || session.me.scopes.includes(scope);
+
+/** Who the key is: GET /v1/dashboard/me. */
+export async function loadMe() {
+  session.me = await api('GET', '/v1/dashboard/me');
+}
 
 export function saveKey(key) {
   session.key = key;

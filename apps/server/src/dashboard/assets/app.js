@@ -1,7 +1,7 @@
 // The dashboard: sign in with an API key, then pages driven by the URL's hash.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { saveKey, session } from './api.js';
+import { loadMe, saveKey, session } from './api.js';
 import { loadHistory, startLive, useLive } from './live.js';
 import { MessagePage } from './message-page.js';
 import { OverviewPage } from './overview-page.js';
@@ -69,6 +69,7 @@ function Nav({ route }) {
         </div>
         <a href="./docs" target="_blank" rel="noopener">API docs</a>
         <a href="./metrics" target="_blank" rel="noopener">Metrics</a>
+        ${session.me?.name && html`<div class="who" data-testid="who">${session.me.name}<span>${session.me.scopes.join(', ')}${session.me.names ? ` · ${session.me.names}` : ''}</span></div>`}
         ${
           session.key &&
           html`<button class="link" data-testid="sign-out" onClick=${() => {
@@ -91,6 +92,7 @@ function Login({ onIn, problem }) {
     saveKey(key.trim());
     try {
       await loadHistory();
+      await loadMe();
       onIn();
     } catch (err) {
       saveKey('');
@@ -125,6 +127,7 @@ function App() {
   useEffect(() => {
     session.onUnauthorized = () => setStatus('login');
     loadHistory()
+      .then(loadMe)
       .then(() => setStatus('in'))
       .catch((error) => setStatus(error.status === 401 || error.status === 403 ? 'login' : 'in'));
   }, []);

@@ -1,6 +1,6 @@
 // Browse a queue's messages by state (peek: claims nothing), filtered by id, group key and header.
 import { useState } from 'preact/hooks';
-import { q } from './api.js';
+import { can, q } from './api.js';
 import { ago, num, STATE_LABEL, STATES } from './format.js';
 import { useApi } from './live.js';
 import { deleteMessage, redrive } from './queue-actions.js';
@@ -47,7 +47,7 @@ export function MessageBrowser({ queue, counts, state, onState, onChanged }) {
       <input placeholder="Header (name or name=value)" data-testid="filter-header" value=${filters.header} onInput=${set('header')} />
       <span class="muted small">${page.loaded ? `${shown.length} of the ${num(all.length)} oldest shown` : ''}</span>
       <span class="grow"></span>
-      ${state === 'dead' && counts?.dead > 0 && html`<button class="btn" data-testid="redrive-all" onClick=${async () => (await redrive(queue, 'all')) && reload()}>Redrive all</button>`}
+      ${can('admin') && state === 'dead' && counts?.dead > 0 && html`<button class="btn" data-testid="redrive-all" onClick=${async () => (await redrive(queue, 'all')) && reload()}>Redrive all</button>`}
       <button class="btn btn-ghost" onClick=${reload} title="Read again">Refresh</button>
     </div>
     <${ErrorNote} error=${page.error} />
@@ -64,9 +64,12 @@ export function MessageBrowser({ queue, counts, state, onState, onChanged }) {
           <td class="num">${m.attempts}</td>
           <td title=${state === 'ready' ? m.enqueuedAt : m.availableAt}>${ago(state === 'ready' ? m.enqueuedAt : m.availableAt)}</td>
           ${state === 'dead' && html`<td class="error-text">${m.lastError ?? ''}</td>`}
-          <td class="row-actions" onClick=${(e) => e.stopPropagation()}>
+          <td class="row-actions" onClick=${(e) => e.stopPropagation()}>${
+            can('admin') &&
+            html`
             ${state === 'dead' && html`<button class="btn btn-small" data-testid=${`redrive-${m.id}`} onClick=${async () => (await redrive(queue, [m.id])) && reload()}>Redrive</button>`}
-            <button class="btn btn-small btn-danger-ghost" data-testid=${`delete-${m.id}`} onClick=${async () => (await deleteMessage(queue, m)) && reload()}>Delete</button>
+            <button class="btn btn-small btn-danger-ghost" data-testid=${`delete-${m.id}`} onClick=${async () => (await deleteMessage(queue, m)) && reload()}>Delete</button>`
+          }
           </td>
         </tr>`,
       )}</tbody>

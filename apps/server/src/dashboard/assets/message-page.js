@@ -1,6 +1,6 @@
 // One message: pretty body, headers, attempts, last error and timestamps, with redrive and delete.
 import { useEffect, useState } from 'preact/hooks';
-import { api, q } from './api.js';
+import { api, can, q } from './api.js';
 import { ago, STATE_LABEL, STATES, time } from './format.js';
 import { deleteMessage, redrive } from './queue-actions.js';
 import { Badge, Card, Empty, html, Json } from './ui.js';
@@ -34,7 +34,9 @@ export function MessagePage({ queue, id, state }) {
   return html`
     <header class="page-head">
       <div>${crumbs}<h1>Message <span class="mono">${m.id}</span> <${Badge} kind=${STATE_KIND[m.state]}>${STATE_LABEL[m.state]}</${Badge}></h1></div>
-      <div class="head-actions">
+      ${
+        can('admin') &&
+        html`<div class="head-actions">
         ${
           m.state === 'dead' &&
           html`<button class="btn" data-testid="message-redrive" onClick=${async () => {
@@ -44,7 +46,8 @@ export function MessagePage({ queue, id, state }) {
         <button class="btn btn-danger-ghost" data-testid="message-delete" onClick=${async () => {
           if (await deleteMessage(queue, m)) location.hash = back;
         }}>Delete…</button>
-      </div>
+      </div>`
+      }
     </header>
     ${m.lastError && html`<div class="error-note" data-testid="last-error"><b>Last error</b><pre>${m.lastError}</pre></div>`}
     <div class="grid-2 wide-left">

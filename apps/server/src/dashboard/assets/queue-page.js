@@ -1,5 +1,6 @@
 // One queue: live depth, its hour of history, the message browser, settings and the operator actions.
 import { useState } from 'preact/hooks';
+import { can } from './api.js';
 import { Chart } from './chart.js';
 import { age, COLORS, num } from './format.js';
 import { useLive, useQueueHistory } from './live.js';
@@ -40,11 +41,14 @@ export function QueuePage({ name, query }) {
       <div><div class="crumbs"><a href="#/queues">Queues</a> /</div>
         <h1>${name} ${paused && html`<${Badge} kind="warn">paused</${Badge}>`} ${x.fifo && html`<${Badge} kind="info">FIFO</${Badge}>`}</h1>
         <p class="muted">max ${x.maxAttempts} attempts · lease ${x.visibilityTimeoutMs / 1000} s${x.deadLetterQueue ? ` · dead letters → ${x.deadLetterQueue}` : ''}</p></div>
-      <div class="head-actions">
+      ${
+        can('admin') &&
+        html`<div class="head-actions">
         <button class="btn" data-testid=${paused ? 'resume' : 'pause'} onClick=${() => act(() => pauseOrResume(name, paused))}>${paused ? 'Resume' : 'Pause'}</button>
         <button class="btn" data-testid="move" onClick=${() => act(() => moveBack(name, setTask))}>Move dead letters…</button>
         <button class="btn btn-danger-ghost" data-testid="purge" onClick=${() => act(() => purge(name, x))}>Purge…</button>
-      </div>
+      </div>`
+      }
     </header>
     ${
       task &&

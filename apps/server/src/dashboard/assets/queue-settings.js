@@ -1,6 +1,6 @@
 // A queue's settings, edited in place (PATCH /v1/queues/:queue sends only what changed).
 import { useState } from 'preact/hooks';
-import { api, q } from './api.js';
+import { api, can, q } from './api.js';
 import { html, run } from './ui.js';
 
 const FIELDS = [
@@ -22,6 +22,7 @@ export function QueueSettings({ queue, onSaved }) {
   const [draft, setDraft] = useState({});
   const [saving, setSaving] = useState(false);
   const changed = Object.keys(draft).length > 0;
+  const editable = can('admin');
   const value = (path) => (path in draft ? draft[path] : (read(queue, path) ?? ''));
   const save = async (e) => {
     e.preventDefault();
@@ -50,22 +51,26 @@ export function QueueSettings({ queue, onSaved }) {
         ([path, label, type, hint]) => html`<label class="field">${label}
           ${
             type.startsWith('select:')
-              ? html`<select name=${path} value=${value(path) || 'reject'} onChange=${(e) => setDraft({ ...draft, [path]: e.target.value })}>
+              ? html`<select name=${path} disabled=${!editable} value=${value(path) || 'reject'} onChange=${(e) => setDraft({ ...draft, [path]: e.target.value })}>
                   ${type
                     .slice(7)
                     .split(',')
                     .map((o) => html`<option value=${o}>${o}</option>`)}</select>`
-              : html`<input name=${path} data-testid=${`setting-${path}`} type=${type} value=${value(path)} onInput=${(e) => setDraft({ ...draft, [path]: e.target.value })} />`
+              : html`<input name=${path} disabled=${!editable} data-testid=${`setting-${path}`} type=${type} value=${value(path)} onInput=${(e) => setDraft({ ...draft, [path]: e.target.value })} />`
           }
           ${hint && html`<span class="hint">${hint}</span>`}</label>`,
       )}
       <div class="field readonly">FIFO<span>${queue.fifo ? 'yes: one in flight per group key' : 'no'}</span></div>
       <div class="field readonly">Created<span>${new Date(queue.createdAt).toLocaleString('en-GB')}</span></div>
     </div>
-    <div class="form-actions">
+    ${
+      editable
+        ? html`<div class="form-actions">
       <button class="btn btn-primary" data-testid="settings-save" disabled=${!changed || saving}>Save changes</button>
       ${changed && html`<button type="button" class="btn btn-ghost" onClick=${() => setDraft({})}>Discard</button>`}
       <span class="muted small">Messages already in flight keep their lease.</span>
-    </div>
+    </div>`
+        : html`<p class="muted small">Changing settings needs an admin key.</p>`
+    }
   </form>`;
 }

@@ -1,5 +1,5 @@
 // Recurring messages: when each fires next, pause/resume, delete.
-import { api, q } from './api.js';
+import { api, can, q } from './api.js';
 import { ago, duration, time } from './format.js';
 import { useApi } from './live.js';
 import { Badge, Card, confirm, Empty, ErrorNote, html, run } from './ui.js';
@@ -38,9 +38,12 @@ export function SchedulesPage() {
             <td title=${time(s.nextAt)}>${s.paused ? '–' : ago(s.nextAt)}</td>
             <td title=${time(s.lastAt)}>${ago(s.lastAt)}</td>
             <td>${s.missed ?? 'skip'}</td>
-            <td class="row-actions">
+            <td class="row-actions">${
+              can('admin') &&
+              html`
               <button class="btn btn-small" data-testid=${`schedule-${s.paused ? 'resume' : 'pause'}-${s.name}`} onClick=${() => act(s, s.paused ? 'resume' : 'pause')}>${s.paused ? 'Resume' : 'Pause'}</button>
-              <button class="btn btn-small btn-danger-ghost" data-testid=${`schedule-delete-${s.name}`} onClick=${() => act(s, 'delete')}>Delete</button>
+              <button class="btn btn-small btn-danger-ghost" data-testid=${`schedule-delete-${s.name}`} onClick=${() => act(s, 'delete')}>Delete</button>`
+            }
             </td>
           </tr>`,
         )}</tbody></table>`

@@ -1,6 +1,6 @@
 // Topics: their consumer groups with live depth, and replay of a group from a point in time.
 import { useState } from 'preact/hooks';
-import { api, q } from './api.js';
+import { api, can, q } from './api.js';
 import { age, duration, num, time } from './format.js';
 import { useLive } from './live.js';
 import { Badge, Card, confirm, Empty, html, run } from './ui.js';
@@ -81,7 +81,7 @@ export function TopicPage({ name }) {
           ? html`<${Empty}>No groups subscribed.</${Empty}>`
           : html`
       <table class="table" data-testid="group-table">
-        <thead><tr><th>Group</th><th>Queue</th><th>Tags</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Dead</th><th class="num">Oldest ready</th><th>Replay from</th></tr></thead>
+        <thead><tr><th>Group</th><th>Queue</th><th>Tags</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Dead</th><th class="num">Oldest ready</th>${can('admin') && html`<th>Replay from</th>`}</tr></thead>
         <tbody>${t.groups.map((raw) => {
           const g = withDepth(state, raw);
           return html`<tr data-testid=${`group-row-${g.group}`}>
@@ -90,7 +90,7 @@ export function TopicPage({ name }) {
             <td>${g.tags ? g.tags.map((tag) => html`<${Badge} kind="info">${tag}</${Badge}> `) : html`<span class="muted">all</span>`}</td>
             <td class="num">${num(g.ready)}</td><td class="num">${num(g.inFlight)}</td>
             <td class="num ${g.dead ? 'danger' : ''}">${num(g.dead)}</td><td class="num">${age(g.oldestReadyAgeMs)}</td>
-            <td><${Replay} topic=${t.name} group=${g.group} /></td>
+            ${can('admin') && html`<td><${Replay} topic=${t.name} group=${g.group} /></td>`}
           </tr>`;
         })}</tbody>
       </table>`

@@ -1,6 +1,6 @@
 // Half messages: prepared and expired ones with their check-back history; commit or roll back by hand.
 import { useState } from 'preact/hooks';
-import { api, q } from './api.js';
+import { api, can, q } from './api.js';
 import { ago, num, time } from './format.js';
 import { useApi, useLive } from './live.js';
 import { Badge, Card, confirm, Empty, ErrorNote, html, Json, run, Tabs } from './ui.js';
@@ -45,6 +45,7 @@ function Row({ tx, reload }) {
       <td class="row-actions" onClick=${(e) => e.stopPropagation()}>
         ${
           tx.state === 'prepared' &&
+          can('produce') &&
           html`
           <button class="btn btn-small" data-testid=${`commit-${tx.transactionId}`} onClick=${() => resolve(tx, 'commit', reload)}>Commit</button>
           <button class="btn btn-small btn-danger-ghost" data-testid=${`rollback-${tx.transactionId}`} onClick=${() => resolve(tx, 'rollback', reload)}>Roll back</button>`
