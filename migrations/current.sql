@@ -1,1 +1,16 @@
--- Edit committed/ files directly before release; see scripts/rehash-migrations.cjs
+-- Postbox's migration policy (the one statement of it; README "Development" points here):
+--
+-- * migrations/committed/NNNNNN.sql is the history of tables, indexes and
+--   sequences. A committed file is never edited once it is on main: a
+--   database that applied it is refused if its text changes (sha1 in
+--   <schema>.schema_migrations). Schema changes go into a NEW committed file,
+--   written here first and committed with `npx graphile-migrate commit` (or
+--   by hand, then `node scripts/rehash-migrations.cjs` to re-chain the
+--   graphile-migrate hashes of files not yet on main).
+-- * migrations/functions/NN-concept.sql holds the current body of every
+--   function and view, one concept per file, applied after the committed
+--   migrations on every migrate (create or replace, in file-name order, in
+--   one transaction). Change a function by editing its file. A changed
+--   argument list or result type needs the old signature dropped in a new
+--   committed file. Function bodies still present in older committed files
+--   are history: the functions/ files replace them on every migrate.

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../apps/server/src/database/embedded-postgres';
+import { type Exit, spawnNode } from '../setup/node-process';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { until } from '../setup/until';
 
@@ -15,7 +16,7 @@ interface RunningExample {
   child: ChildProcess;
   url: string;
   logs(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
 }
 
 /**
@@ -40,8 +41,7 @@ describe('example-orders app', () => {
 
   async function start(): Promise<RunningExample> {
     const port = await freePort();
-    let output = '';
-    const child = spawn(process.execPath, [MAIN], {
+    const running = spawnNode(MAIN, [], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -53,26 +53,17 @@ describe('example-orders app', () => {
         PAYMENT_LIMIT_CENTS: String(LIMIT_CENTS),
         LEASE_MS: '5000',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const { child, output: logs, exited } = running;
     children.push(child);
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
     await until(
       () => {
-        if (child.exitCode !== null) throw new Error(`example exited early:\n${output}`);
-        return output.includes('listening on');
+        if (child.exitCode !== null) throw new Error(`example exited early:\n${logs()}`);
+        return logs().includes('listening on');
       },
       { what: 'example listening' },
     );
-    return { child, url: `http://127.0.0.1:${port}`, logs: () => output, exited };
+    return { child, url: `http://127.0.0.1:${port}`, logs, exited };
   }
 
   async function placeOrders(url: string, amounts: number[]): Promise<string[]> {

@@ -187,22 +187,7 @@ describe.skipIf(process.env.POSTBOX_SKIP_PACKAGING === '1')('published packages'
       expect(tree.trim().split('\n'), 'exactly one @nestjs/core').toHaveLength(1);
       sizes.push(`core + @postbox/nestjs + Nest ${nest} installed: ${mb(sizeOf(path.join(dir, 'node_modules')))}`);
       cpSync(path.join(FIXTURES, 'nest-app.ts'), path.join(dir, 'nest-app.ts'));
-      writeFileSync(
-        path.join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            module: 'commonjs',
-            moduleResolution: 'node10',
-            target: 'es2022',
-            strict: true,
-            experimentalDecorators: true,
-            emitDecoratorMetadata: true,
-            outDir: 'out',
-            types: ['node'],
-          },
-          files: ['nest-app.ts'],
-        }),
-      );
+      writeNestTsconfig(dir, 'tsconfig.json', 'out', 'nest-app.ts');
       await tsc(dir, 'tsconfig.json', `Nest ${nest}`);
       const out = await node(dir, 'out/nest-app.js', { DATABASE_URL: db.url, POSTBOX_SCHEMA: `pack_nest${nest}` });
       expect(out).toBe('{"to":"grace@example.com"}');
@@ -283,25 +268,25 @@ describe.skipIf(process.env.POSTBOX_SKIP_PACKAGING === '1')('published packages'
       expect(block).toBeDefined();
       writeFileSync(path.join(dir, `${block?.arg}.ts`), block?.code as string);
       cpSync(path.join(FIXTURES, 'readme-nest-driver.ts'), path.join(dir, 'readme-nest-driver.ts'));
-      writeFileSync(
-        path.join(dir, 'tsconfig.readme.json'),
-        JSON.stringify({
-          compilerOptions: {
-            module: 'commonjs',
-            moduleResolution: 'node10',
-            target: 'es2022',
-            strict: true,
-            experimentalDecorators: true,
-            emitDecoratorMetadata: true,
-            outDir: 'out-readme',
-            types: ['node'],
-          },
-          files: ['readme-nest-driver.ts'],
-        }),
-      );
+      writeNestTsconfig(dir, 'tsconfig.readme.json', 'out-readme', 'readme-nest-driver.ts');
       await tsc(dir, 'tsconfig.readme.json', `README NestJS block, Nest ${nest}`);
       const out = await node(dir, 'out-readme/readme-nest-driver.js', { DATABASE_URL: db.url });
       expect(JSON.parse(out)).toEqual([{ to: 'ada@example.com', template: 'welcome' }]);
     }, 300_000);
   }
 });
+
+/** A Nest app's tsconfig as `nest new` still writes it: CommonJS, node10 resolution, decorator metadata. */
+function writeNestTsconfig(dir: string, name: string, outDir: string, entry: string): void {
+  const compilerOptions = {
+    module: 'commonjs',
+    moduleResolution: 'node10',
+    target: 'es2022',
+    strict: true,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+    outDir,
+    types: ['node'],
+  };
+  writeFileSync(path.join(dir, name), JSON.stringify({ compilerOptions, files: [entry] }));
+}

@@ -1,33 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../apps/server/src/database/embedded-postgres';
+import { type NodeProcess, spawnNode } from '../setup/node-process';
 import { request, until } from './test-server';
 
 const root = path.resolve(__dirname, '../..');
 // Built once for the run by test/setup/global-setup.ts.
 const main = path.join(root, 'apps/server/dist/cli/main.js');
 
-interface ServerProcess {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: NodeJS.ProcessEnv): ServerProcess {
-  const child = spawn(process.execPath, [main, 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+function startServer(env: NodeJS.ProcessEnv): NodeProcess {
+  return spawnNode(main, ['serve'], { cwd: root, env });
 }
 
 /** Embedded mode at the default log level (LOG_LEVEL unset), whatever the test run's environment says. */
@@ -47,7 +32,7 @@ function isAlive(pid: number): boolean {
 }
 
 describe('embedded mode heals its own faults (issue 10 item 7)', () => {
-  const started: ServerProcess[] = [];
+  const started: NodeProcess[] = [];
   const tempDirs: string[] = [];
   const orphans: number[] = [];
 
@@ -104,7 +89,7 @@ describe('embedded mode heals its own faults (issue 10 item 7)', () => {
     expect(queue.body).toMatchObject({ name: 'survives', ready: 1 });
 
     second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
+    expect((await second.exited).code).toBe(0);
   }, 300_000);
 
   it('a data directory that is a file: the start-up failure says so at the default log level', async () => {
@@ -112,7 +97,7 @@ describe('embedded mode heals its own faults (issue 10 item 7)', () => {
     writeFileSync(dataDir, 'x');
     const server = startServer(embeddedEnv(dataDir, await freePort(), await freePort()));
     started.push(server);
-    expect(await server.exited).toBe(1);
+    expect((await server.exited).code).toBe(1);
     expect(server.output()).toMatch(
       /"level":60.*could not start: data directory .*not-a-dir exists and is not a directory/,
     );
@@ -125,7 +110,7 @@ describe('embedded mode heals its own faults (issue 10 item 7)', () => {
     try {
       const server = startServer(embeddedEnv(path.join(tempDir(), 'pg'), pgPort, await freePort()));
       started.push(server);
-      expect(await server.exited).toBe(1);
+      expect((await server.exited).code).toBe(1);
       const fatal = server
         .output()
         .split('\n')

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../apps/server/src/database/embedded-postgres';
+import { type NodeProcess, spawnNode } from '../setup/node-process';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { request, until } from './test-server';
 
@@ -12,29 +12,9 @@ const root = path.resolve(__dirname, '../..');
 // Built once for the run by test/setup/global-setup.ts.
 const main = path.join(root, 'apps/server/dist/cli/main.js');
 
-interface ServerProcess {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
 /** `ownProcessGroup`: like a terminal's foreground job, so a group signal reaches Postgres too (Ctrl-C). */
-function startServer(env: NodeJS.ProcessEnv, { ownProcessGroup = false } = {}): ServerProcess {
-  const child = spawn(process.execPath, [main, 'serve'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: ownProcessGroup,
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+function startServer(env: NodeJS.ProcessEnv, { ownProcessGroup = false } = {}): NodeProcess {
+  return spawnNode(main, ['serve'], { cwd: root, env, detached: ownProcessGroup });
 }
 
 /** The environment of the test run minus anything that would change which database the server picks. */
@@ -46,7 +26,7 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function waitForHealth(url: string, server: ServerProcess, timeoutMs = 120_000): Promise<void> {
+async function waitForHealth(url: string, server: NodeProcess, timeoutMs = 120_000): Promise<void> {
   await until(async () => {
     if (server.child.exitCode !== null) throw new Error(`server exited early:\n${server.output()}`);
     const res = await request(url, 'GET', '/health').catch(() => null);
@@ -67,7 +47,7 @@ function portAcceptsConnections(port: number): Promise<boolean> {
 
 describe('npm start (postbox serve)', () => {
   let db: TestDatabase;
-  const started: ServerProcess[] = [];
+  const started: NodeProcess[] = [];
   const tempDirs: string[] = [];
 
   beforeAll(async () => {
@@ -110,7 +90,7 @@ describe('npm start (postbox serve)', () => {
     expect(acked.body).toEqual({ acked: 1, stale: [] });
 
     server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(0);
+    expect((await server.exited).code).toBe(0);
     expect(server.output()).toContain('"msg":"stopped"');
   });
 
@@ -134,7 +114,7 @@ describe('npm start (postbox serve)', () => {
       // Ctrl-C in a terminal signals the whole foreground process group: Postgres gets SIGINT at the same time.
       if (interrupt === 'process group') process.kill(-(server.child.pid as number), 'SIGINT');
       else server.child.kill('SIGINT');
-      expect(await server.exited).toBe(0);
+      expect((await server.exited).code).toBe(0);
       // Postgres is gone: nothing listens on its port, and it removed its pid file on a clean shutdown.
       expect(await portAcceptsConnections(pgPort)).toBe(false);
       expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../apps/server/src/database/embedded-postgres';
 import { request, until } from '../server/test-server';
+import { type Exit, spawnNode } from '../setup/node-process';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { answer, ProducerServer } from './producer-server';
 
@@ -14,7 +15,7 @@ const MAIN = path.join(ROOT, 'apps/server/dist/cli/main.js');
 interface RunningService {
   child: ChildProcess;
   url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
   logs(): string;
 }
 
@@ -42,8 +43,7 @@ describe('the service process restarted between prepare and check-back', () => {
 
   async function startService(): Promise<RunningService> {
     const port = await freePort();
-    let output = '';
-    const child = spawn(process.execPath, [MAIN, 'serve'], {
+    const running = spawnNode(MAIN, ['serve'], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -53,23 +53,14 @@ describe('the service process restarted between prepare and check-back', () => {
         LOG_LEVEL: 'info',
         POSTBOX_CHECKBACK_ALLOW: '127.0.0.1',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const { child, output: logs, exited } = running;
     children.push(child);
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
     await until(() => {
-      if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`);
-      return output.includes('listening on');
+      if (child.exitCode !== null) throw new Error(`service exited early:\n${logs()}`);
+      return logs().includes('listening on');
     }, 120_000);
-    return { child, url: `http://127.0.0.1:${port}`, exited, logs: () => output };
+    return { child, url: `http://127.0.0.1:${port}`, exited, logs };
   }
 
   it('is still checked back by the next service process, once', async () => {

@@ -53,7 +53,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     metricsKey: text(env, 'POSTBOX_METRICS_KEY'),
     bodyLimit: text(env, 'POSTBOX_BODY_LIMIT') ?? DEFAULT_SERVER_OPTIONS.bodyLimit,
     logLevel: text(env, 'LOG_LEVEL') ?? DEFAULT_SERVER_OPTIONS.logLevel,
-    dedupSweepIntervalMs: DEFAULT_SERVER_OPTIONS.dedupSweepIntervalMs,
     healthTimeoutMs: DEFAULT_SERVER_OPTIONS.healthTimeoutMs,
     dashboardSampleMs: integer(
       env,

@@ -17,8 +17,6 @@ export interface ServerOptions {
   bodyLimit: string;
   /** pino level: trace, debug, info, warn, error, fatal, silent. */
   logLevel: string;
-  /** How often expired dedup keys are deleted. */
-  dedupSweepIntervalMs: number;
   /** GET /health answers 503 when `select 1` takes longer than this. */
   healthTimeoutMs: number;
   /** POSTBOX_DASHBOARD_SAMPLE_MS: how often the dashboard's depth, rates and half-message counts are sampled (an hour is kept). */
@@ -30,7 +28,6 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   metricsKey: null,
   bodyLimit: '1mb',
   logLevel: 'info',
-  dedupSweepIntervalMs: 60_000,
   healthTimeoutMs: 2_000,
   dashboardSampleMs: 5_000,
 };

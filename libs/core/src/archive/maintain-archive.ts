@@ -17,8 +17,8 @@ export interface MaintainArchiveResult {
 }
 
 /**
- * Runs the archive maintenance (SQL function maintain_archive, migration
- * 000003): creates the hourly partitions of the queue and topic archives
+ * Runs the archive maintenance (SQL function maintain_archive,
+ * migrations/functions/70-maintain-archive.sql): creates the hourly partitions of the queue and topic archives
  * ahead of time, moves rows that landed in the default partition into theirs,
  * and DROPS partitions whose rows are all past the longest retention. Run it
  * every few minutes (the REST service does); it is cheap when there is

@@ -35,7 +35,8 @@ const NO_LEASE = new Date(8_640_000_000_000_000);
  * LOCKED) in `trx`, which the caller keeps open while it handles them and
  * ends with ack/nack(heldLock) + commit. Nothing is written: no lease, no
  * attempt counted. Rollback, a dropped connection or a dead process makes
- * them claimable again at once. See migration 000005 for the trade-off.
+ * them claimable again at once. See migrations/functions/31-lock.sql
+ * (lock_messages, which this calls) for the trade-off.
  *
  * `attempts` on each message is this delivery's number (the failed ones
  * before it + 1), as in lease mode.

@@ -56,9 +56,10 @@ export async function claim(
     throw new InvalidInputError('visibilityTimeoutMs', 'must be an integer between 1 and 43200000');
   }
   const t = tablesFor(options.schema);
-  // The statement lives in the claim_messages SQL function (migrations
-  // 000004 and 000007): its plan is cached per connection and pinned to the ordered
-  // index scan; see there for what that measured.
+  // The statement lives in the claim_messages SQL function
+  // (migrations/functions/30-claim.sql), which psql's receive() runs too: its
+  // plan is cached per connection and pinned to the ordered index scan; see
+  // there for what that measured.
   const claimMessages = sql.id(t.schema, 'claim_messages');
   const { rows } = await sql<ClaimedRow>`
     select * from ${claimMessages}(${queue}, ${max}::int, ${vt ?? null}::int, ${options.countAttempt ?? true})`.execute(

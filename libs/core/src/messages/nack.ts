@@ -4,7 +4,7 @@ import { type Delivery, type ParsedReceipt, parseReceipt } from '../database/rec
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { deliveryKey } from './ack';
-import { deadLetterCtes } from './dead-letter';
+import { deadLetter } from './dead-letter';
 import { MAX_DELAY_MS } from './message';
 
 export interface NackItem {
@@ -97,7 +97,7 @@ export function nackStatement(
   const ids = sql`${items.map((r) => r.id)}::bigint[]`;
   return sql<{ id: string; token: string | null; outcome: 'retried' | 'dead' }>`
     with q as (
-      select max_attempts, backoff_initial_ms, backoff_max_ms, dead_letter_queue
+      select max_attempts, backoff_initial_ms, backoff_max_ms
       from ${t.queues} where name = ${queue}
     ),
     input as (
@@ -112,7 +112,8 @@ export function nackStatement(
       -- (a lock-mode delivery of a row whose final lease already ran out is
       -- not counted again: it dies with the attempts it had)
       select m.id, i.token, i.error, i.delay_ms,
-             m.attempts + case when m.attempts < q.max_attempts then ${counted}::int else 0 end as attempts
+             m.attempts + case when m.attempts < q.max_attempts then ${counted}::int else 0 end as attempts,
+             ${counted}::int = 1 and m.attempts >= q.max_attempts as lease_expired
       from ${t.messages} m
       join input i on m.id = i.id and m.lease_token is not distinct from i.token
       cross join q
@@ -137,10 +138,8 @@ export function nackStatement(
     exhausted as (
       delete from ${t.messages} m using target x, q
       where m.id = any(${ids}) and m.id = x.id and x.attempts >= q.max_attempts
-      returning m.id, x.token, m.queue, m.priority, x.attempts, m.enqueued_at, m.group_key, m.dedup_key,
-                coalesce(x.error, m.last_error) as last_error, m.headers, m.body
-    ),
-    ${deadLetterCtes(t, 'failed on the final attempt')}
+      returning m.id, x.token, ${deadLetter(t, sql`m`, sql`x.attempts`, sql`x.error`, sql`x.lease_expired`)} as dead_letter_queue
+    )
     select id, token, 'retried' as outcome from retried
     union all
     select id, token, 'dead' as outcome from exhausted`;

@@ -50,11 +50,9 @@ export async function peek(
     throw new InvalidInputError('limit', 'must be an integer between 1 and 1000');
   }
   const t = tablesFor(schema);
-  const where = {
-    ready: sql`m.available_at <= now()`,
-    delayed: sql`m.available_at > now() and m.lease_token is null`,
-    inFlight: sql`m.available_at > now() and m.lease_token is not null`,
-  };
+  // The states are defined once, by the message_state SQL function
+  // (migrations/functions/10-ready.sql), which the queue_stats view uses too.
+  const messageState = sql.id(t.schema, 'message_state');
   const { rows } =
     state === 'dead'
       ? await sql<PeekRow>`
@@ -62,7 +60,7 @@ export async function peek(
           from ${t.deadLetters} where queue = ${queue} order by id limit ${limit}`.execute(db)
       : await sql<PeekRow>`
           select id, body, headers, attempts, priority, enqueued_at, available_at as at, group_key, dedup_key, last_error
-          from ${t.messages} m where m.queue = ${queue} and ${where[state]}
+          from ${t.messages} m where m.queue = ${queue} and ${messageState}(m.available_at, m.lease_token) = ${state}
           order by m.priority, m.available_at, m.id limit ${limit}`.execute(db);
   return rows.map((row) => ({
     id: String(row.id),
