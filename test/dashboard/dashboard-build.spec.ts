@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../apps/server/src/database/embedded-postgres';
 import { request, until } from '../server/test-server';
+import { type NodeProcess, spawnNode } from '../setup/node-process';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { launchBrowser, noBrowser, signIn } from './browser';
 
@@ -15,7 +15,7 @@ const KEY = 'built-dashboard-key';
 /** The compiled service (`postbox serve`) serves the dashboard from its own dist, and the page loads nothing from elsewhere. */
 describe('dashboard from the built package', () => {
   let db: TestDatabase;
-  let child: ChildProcess;
+  let server: NodeProcess;
   let url: string;
 
   beforeAll(async () => {
@@ -27,13 +27,16 @@ describe('dashboard from the built package', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: db.url };
     env.POSTBOX_API_KEY = KEY;
     delete env.POSTBOX_SCHEMA;
-    child = spawn(process.execPath, [main, 'serve'], { cwd: root, env, stdio: 'ignore' });
-    await until(async () => (await request(url, 'GET', '/health').catch(() => null))?.status === 200, 60_000);
+    server = spawnNode(main, ['serve'], { cwd: root, env });
+    await until(async () => {
+      if (server.child.exitCode !== null) throw new Error(`server exited:\n${server.output()}`);
+      return (await request(url, 'GET', '/health').catch(() => null))?.status === 200;
+    }, 60_000);
   });
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+    if (server && server.child.exitCode === null) {
+      server.child.kill('SIGTERM');
+      await server.exited;
     }
   });
 
