@@ -46,7 +46,10 @@ describe.skipIf(noBrowser !== null)('dashboard in a browser', () => {
   };
   /** Whether a route of API.md is on this branch yet (Express answers "Cannot POST …" when it is not). */
   const routeExists = async (method: string, path: string) => {
-    const res = await server.request(method, path, { headers: { 'x-api-key': ADMIN }, body: {} });
+    const res = await server.request(method, path, {
+      headers: { 'x-api-key': ADMIN },
+      body: method === 'GET' ? undefined : {},
+    });
     return !(res.status === 404 && /^Cannot /.test(res.body?.message ?? ''));
   };
 
@@ -277,5 +280,49 @@ describe.skipIf(noBrowser !== null)('dashboard in a browser', () => {
     expect(await page.getByTestId('confirm-ok').isDisabled()).toBe(true);
     await confirmDialog('ops.q');
     await expect.poll(() => ready('ops.q')).toBe(0);
+  });
+
+  it('moves dead letters back and follows the task to its end (operator routes)', async (ctx) => {
+    if (!(await routeExists('POST', '/v1/queues/mv.q/move'))) ctx.skip();
+    await postbox.createQueue('mv.q', { maxAttempts: 1 });
+    await postbox.sendBatch(
+      'mv.q',
+      Array.from({ length: 3 }, (_, i) => ({ body: i })),
+    );
+    const got = await postbox.receive('mv.q', { max: 3 });
+    await postbox.nack(
+      'mv.q',
+      got.map((m) => ({ receipt: m.receipt, error: 'down' })),
+    );
+    expect(await dead('mv.q')).toBe(3);
+    page = await signIn(browser, server.url, ADMIN);
+    await page.goto(`${server.url}/#/queues/mv.q?state=dead`);
+    await page.getByTestId('move').click();
+    await confirmDialog();
+    await page.getByTestId('task').filter({ hasText: 'completed: 3 of 3' }).waitFor();
+    expect(await dead('mv.q')).toBe(0);
+    expect(await ready('mv.q')).toBe(3);
+  });
+
+  it('pauses, resumes and deletes a schedule (operator routes)', async (ctx) => {
+    if (!(await routeExists('GET', '/v1/schedules'))) ctx.skip();
+    await postbox.createQueue('sched.q');
+    const made = await server.request('POST', '/v1/schedules', {
+      headers: { 'x-api-key': ADMIN },
+      body: { name: 'hourly', queue: 'sched.q', everyMs: 3_600_000, message: { body: { report: true } } },
+    });
+    expect(made.status).toBe(201);
+    const paused = async () =>
+      (await client.query("select paused from postbox.schedules where name = 'hourly'")).rows[0]?.paused;
+    page = await signIn(browser, server.url, ADMIN);
+    await page.goto(`${server.url}/#/schedules`);
+    await page.getByTestId('schedule-row-hourly').waitFor();
+    await page.getByTestId('schedule-pause-hourly').click();
+    await expect.poll(paused).toBe(true);
+    await page.getByTestId('schedule-resume-hourly').click();
+    await expect.poll(paused).toBe(false);
+    await page.getByTestId('schedule-delete-hourly').click();
+    await confirmDialog();
+    await expect.poll(paused).toBeUndefined();
   });
 });

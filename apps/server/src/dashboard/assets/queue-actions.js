@@ -97,10 +97,14 @@ export async function moveBack(queue, onProgress) {
   const started = await run(() => api('POST', `/v1/queues/${q(queue)}/move`, to ? { to } : {}));
   if (!started?.taskId) return false;
   for (;;) {
-    const task = await api('GET', `/v1/tasks/${q(started.taskId)}`).catch((error) => ({ state: 'failed', error }));
+    const task = await api('GET', `/v1/tasks/${q(started.taskId)}`).catch((error) => ({
+      state: 'failed',
+      lastError: error.message,
+    }));
     onProgress(task);
-    if (task.state !== 'running' && task.state !== 'pending' && task.state !== 'queued') {
-      toast(task.error ? task.error.message : `Moved ${task.moved} of ${task.total}`, task.error ? 'error' : 'ok');
+    if (task.state !== 'running') {
+      if (task.state === 'completed') toast(`Moved ${task.moved} of ${task.total}`);
+      else toast(`Move ${task.state}: ${task.lastError ?? 'see GET /v1/tasks'}`, 'error');
       return true;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -14,6 +14,7 @@ const FIELDS = [
   ['maxLength', 'Max length', 'number', 'Messages waiting at most'],
   ['overflow', 'When full', 'select:reject,dropOldest', 'Refuse new sends, or drop the oldest'],
   ['maxMessageBytes', 'Max message size (bytes)', 'number', ''],
+  ['expiredTo', 'Expired messages', 'select:deadLetter,drop', 'Where a message past its TTL goes'],
 ];
 
 const read = (queue, path) => path.split('.').reduce((o, k) => o?.[k], queue);
@@ -46,12 +47,12 @@ export function QueueSettings({ queue, onSaved }) {
       ${FIELDS.filter(
         ([path]) =>
           read(queue, path) !== undefined ||
-          ['messageTtlMs', 'maxLength', 'overflow', 'maxMessageBytes'].includes(path),
+          ['messageTtlMs', 'maxLength', 'overflow', 'maxMessageBytes', 'expiredTo'].includes(path),
       ).map(
         ([path, label, type, hint]) => html`<label class="field">${label}
           ${
             type.startsWith('select:')
-              ? html`<select name=${path} disabled=${!editable} value=${value(path) || 'reject'} onChange=${(e) => setDraft({ ...draft, [path]: e.target.value })}>
+              ? html`<select name=${path} disabled=${!editable} value=${value(path) || type.slice(7).split(',')[0]} onChange=${(e) => setDraft({ ...draft, [path]: e.target.value })}>
                   ${type
                     .slice(7)
                     .split(',')
