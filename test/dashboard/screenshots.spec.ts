@@ -52,6 +52,20 @@ describe.skipIf(noBrowser !== null)('dashboard screenshots', () => {
     postbox = await db.postbox();
     await seed(postbox);
     server = await startTestServer(postbox, { apiKey: KEY, logLevel: 'silent', dashboardSampleMs: 1000 });
+    // Schedules and a paused queue where this service has those routes (answered 404 before they existed).
+    const admin = { headers: { 'x-api-key': KEY } };
+    for (const [name, body] of [
+      [
+        'nightly-report',
+        { queue: 'emails', cron: '0 3 * * *', timezone: 'Europe/Berlin', message: { body: { report: 'daily' } } },
+      ],
+      ['heartbeat', { topic: 'events', everyMs: 60_000, message: { body: 'ping' }, missed: 'once' }],
+      ['invoice-reminders', { queue: 'orders', cron: '0 9 * * MON-FRI', message: { body: { remind: true } } }],
+    ] as const) {
+      await server.request('POST', '/v1/schedules', { ...admin, body: { name, ...body } });
+    }
+    await server.request('POST', '/v1/schedules/invoice-reminders/pause', admin);
+    await server.request('POST', '/v1/queues/payments/pause', admin);
     await traffic(postbox, 14_000);
     browser = await launchBrowser();
     mkdirSync(out, { recursive: true });

@@ -1,6 +1,7 @@
 // A queue's settings, edited in place (PATCH /v1/queues/:queue sends only what changed).
 import { useState } from 'preact/hooks';
 import { api, can, q } from './api.js';
+import { time } from './format.js';
 import { html, run } from './ui.js';
 
 const FIELDS = [
@@ -62,7 +63,7 @@ export function QueueSettings({ queue, onSaved }) {
           ${hint && html`<span class="hint">${hint}</span>`}</label>`,
       )}
       <div class="field readonly">FIFO<span>${queue.fifo ? 'yes: one in flight per group key' : 'no'}</span></div>
-      <div class="field readonly">Created<span>${new Date(queue.createdAt).toLocaleString('en-GB')}</span></div>
+      <div class="field readonly">Created<span>${time(queue.createdAt)}</span></div>
     </div>
     ${
       editable
