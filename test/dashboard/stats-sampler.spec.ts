@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SPARKLINE_POINTS, sparklines } from '../../apps/server/src/dashboard/sparklines';
 import { type Sample, StatsHistory } from '../../apps/server/src/dashboard/stats-history';
 import { StatsSampler } from '../../apps/server/src/dashboard/stats-sampler';
 import { visibleSample } from '../../apps/server/src/dashboard/visible-sample';
@@ -70,6 +71,17 @@ describe('dashboard sampling', () => {
       queues: [{ name: 'orders.a' }],
       topics: [{ ...topics[0], groups: [topics[0]?.groups[0]] }],
     });
+  });
+
+  it('sparklines: waiting messages per queue in 60 buckets over the kept history, for the queues the key sees', () => {
+    const samples = [0, 30_000, 60_000, 3_599_000].map((at) => sample(at, ['orders.a', 'payments']));
+    const lines = sparklines(samples, 'orders.*', 3_600_000);
+    expect(Object.keys(lines)).toEqual(['orders.a']);
+    expect(lines['orders.a']).toHaveLength(SPARKLINE_POINTS);
+    expect(lines['orders.a']?.filter((v) => v !== null)).toEqual([1, 1, 1]);
+    expect(lines['orders.a']?.[0]).toBe(1);
+    expect(lines['orders.a']?.[59]).toBe(1);
+    expect(sparklines([], null)).toEqual({});
   });
 
   it('reads throughput from the table statistics: sends, acks and dead letters of every client', async () => {

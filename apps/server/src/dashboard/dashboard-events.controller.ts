@@ -5,6 +5,7 @@ import type { NameSource } from '../auth/name-sources';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import type { HttpResponse } from '../http-types';
 import { HistoryQuery } from './history-query.dto';
+import { sparklines } from './sparklines';
 import type { Sample } from './stats-history';
 import { StatsSampler } from './stats-sampler';
 import { type ChartPoint, queuePoint, visibleGlob, visibleSample } from './visible-sample';
@@ -55,6 +56,15 @@ export class DashboardEventsController {
         ? samples.filter((s) => !s.error).map((s) => visibleSample(s, glob).total)
         : samples.flatMap((s) => queuePoint(s, query.queue as string) ?? []);
     return { sampleMs: this.sampler.sampleMs, points };
+  }
+
+  @Get('sparklines')
+  @RequiresScope('read', () => [])
+  @ApiOkResponse({
+    description: '{queues: {name: [waiting messages, one a minute over the kept hour]}} for the queues the key sees',
+  })
+  sparklines(@Req() req: AuthRequest): { queues: Record<string, (number | null)[]> } {
+    return { queues: sparklines(this.sampler.history.samples(), visibleGlob(req.postboxKey)) };
   }
 
   @Get('events')

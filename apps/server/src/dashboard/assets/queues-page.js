@@ -1,4 +1,7 @@
 // The queue table (overview and the Queues page): live depth per queue, settings read once.
+
+import { useEffect, useState } from 'preact/hooks';
+import { api } from './api.js';
 import { age, COLORS, num } from './format.js';
 import { useLive } from './live.js';
 import { Badge, Card, Empty, html } from './ui.js';
@@ -6,8 +9,37 @@ import { Badge, Card, Empty, html } from './ui.js';
 const Depth = ({ value, color, testid }) =>
   html`<td class="num" data-testid=${testid}>${value > 0 ? html`<span class="depth"><i style=${`background:${color}`}></i>${num(value)}</span>` : html`<span class="zero">0</span>`}</td>`;
 
+/** Waiting messages over the last hour per queue, read again every 30 s (from the service's memory). */
+function useSparklines() {
+  const [lines, setLines] = useState({});
+  useEffect(() => {
+    const load = () =>
+      api('GET', '/v1/dashboard/sparklines').then(
+        (a) => setLines(a.queues),
+        () => {},
+      );
+    load();
+    const timer = setInterval(load, 30_000);
+    return () => clearInterval(timer);
+  }, []);
+  return lines;
+}
+
+function Sparkline({ values }) {
+  const points = (values ?? []).map((v, i) => [i, v]).filter(([, v]) => v !== null);
+  if (points.length < 2) return html`<svg class="spark" width="100" height="24" />`;
+  const max = Math.max(1, ...points.map(([, v]) => v));
+  const last = (values?.length ?? 60) - 1;
+  const xy = points.map(([i, v]) => `${((i / last) * 98 + 1).toFixed(1)},${(22 - (v / max) * 20).toFixed(1)}`);
+  return html`<svg class="spark" width="100" height="24" viewBox="0 0 100 24">
+    <polyline points=${`${xy[0].split(',')[0]},23 ${xy.join(' ')} ${xy.at(-1).split(',')[0]},23`} fill="#3b82f61a" stroke="none" />
+    <polyline points=${xy.join(' ')} fill="none" stroke="#3b82f6" stroke-width="1.5" stroke-linejoin="round" />
+  </svg>`;
+}
+
 export function QueueTable({ limit }) {
   const state = useLive();
+  const lines = useSparklines();
   const catalog = state.catalog;
   const groupOf = new Map(
     (catalog?.topics ?? []).flatMap((t) => t.groups.map((g) => [g.queue, `${t.name} › ${g.group}`])),
@@ -20,7 +52,7 @@ export function QueueTable({ limit }) {
     return html`<${Empty}>No queues yet. Create one with <code>POST /v1/queues</code>.</${Empty}>`;
   return html`
     <table class="table" data-testid="queue-table">
-      <thead><tr><th>Queue</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Delayed</th><th class="num">Dead</th><th class="num">Oldest ready</th><th></th></tr></thead>
+      <thead><tr><th>Queue</th><th>Last hour</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Delayed</th><th class="num">Dead</th><th class="num">Oldest ready</th><th></th></tr></thead>
       <tbody>
         ${shown.map((x) => {
           const s = byName.get(x.name);
@@ -29,6 +61,7 @@ export function QueueTable({ limit }) {
           }}>
             <td><a href=${`#/queues/${encodeURIComponent(x.name)}`} class="name">${x.name}</a>
               ${groupOf.has(x.name) && html`<div class="sub">${groupOf.get(x.name)}</div>`}</td>
+            <td><${Sparkline} values=${lines[x.name]} /></td>
             <${Depth} value=${x.ready} color=${COLORS.ready} testid="ready" />
             <${Depth} value=${x.inFlight} color=${COLORS.inFlight} />
             <${Depth} value=${x.delayed} color=${COLORS.delayed} />
