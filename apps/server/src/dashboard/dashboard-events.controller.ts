@@ -13,6 +13,25 @@ import { type ChartPoint, queuePoint, visibleGlob, visibleSample } from './visib
 /** A heartbeat comment keeps proxies from closing an idle stream (nginx's default read timeout is 60 s). */
 const HEARTBEAT_MS = 20_000;
 
+/**
+ * A sample's event as one key glob sees it, serialized once however many
+ * viewers share that glob (a WeakMap: it goes with the sample).
+ */
+const serialized = new WeakMap<Sample, Map<string | null, string>>();
+function eventText(sample: Sample, glob: string | null): string {
+  let byGlob = serialized.get(sample);
+  if (!byGlob) {
+    byGlob = new Map();
+    serialized.set(sample, byGlob);
+  }
+  let text = byGlob.get(glob);
+  if (text === undefined) {
+    text = `event: sample\ndata: ${JSON.stringify(visibleSample(sample, glob))}\n\n`;
+    byGlob.set(glob, text);
+  }
+  return text;
+}
+
 /** ?queue= names the queue a limited key must cover; the totals filter instead. */
 const historyQueueName: NameSource = (req) => {
   const queue = new URL(req.url ?? '/', 'http://x').searchParams.get('queue');
@@ -80,7 +99,7 @@ export class DashboardEventsController {
       'x-accel-buffering': 'no',
     });
     const send = (sample: Sample) => {
-      res.write(`event: sample\ndata: ${JSON.stringify(visibleSample(sample, glob))}\n\n`);
+      res.write(eventText(sample, glob));
     };
     res.write(`retry: ${this.sampler.sampleMs}\n\n`);
     const latest = this.sampler.history.latest();
