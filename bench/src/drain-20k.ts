@@ -1,8 +1,9 @@
 /**
  * A quick drain: 20,000 messages through one lease-mode consumer (batch 500,
- * concurrency 10, empty handler), three rounds, msg/s each. Used to price
- * counting attempts at handler start (consumer.ts countAhead, issue 10 item
- * 10): run it on both versions of the consumer. DATABASE_URL or embedded.
+ * concurrency 10, empty handler), three rounds, msg/s each, without peers.
+ * Was used to price counting attempts at handler start (issue 10 item 10);
+ * bench/src/claim-candidates.ts compares claim designs with graphile-worker
+ * in the same run. DATABASE_URL or embedded.
  *   npx tsx bench/src/drain-20k.ts
  */
 import { Postbox } from 'postbox';

@@ -12,6 +12,7 @@ import { backlogScaling } from './workloads/backlog-scaling';
 import { enqueueAndDrain } from './workloads/enqueue-and-drain';
 import { latency } from './workloads/latency';
 import { longPollWaiters } from './workloads/long-poll-waiters';
+import { reportPurge1m } from './workloads/purge-1m';
 import { rabbitmqRelay } from './workloads/rabbitmq-relay';
 import { restWorkloads } from './workloads/rest';
 import { singleSends } from './workloads/single-sends';
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
   const peers: Peer[] = [
     postbox,
     new PostboxPeer(database.url, 'lease'),
+    new PostboxPeer(database.url, 'default'),
     new GraphileWorkerPeer(database.url),
     new PgBossPeer(database.url),
   ];
@@ -149,6 +151,12 @@ async function main(): Promise<void> {
         target: 'drain ≥ 2× graphile-worker',
         measured: gw ? `${format((drain.values.postbox as number) / gw)}×` : '—',
         met: gw ? (drain.values.postbox as number) >= 2 * gw : null,
+      });
+      const byDefault = drain.values['postbox-default'];
+      targets.push({
+        target: 'drain with consume(queue, handler) defaults ≥ 2× graphile-worker',
+        measured: gw && byDefault ? `${format(byDefault / gw)}×` : '—',
+        met: gw && byDefault ? byDefault >= 2 * gw : null,
       });
     }
 
@@ -297,6 +305,7 @@ async function main(): Promise<void> {
         });
       }
     }
+    if (runs('purge')) await reportPurge1m(postbox, database.url, quick, log, row, targets, raw);
   } finally {
     for (const peer of active) await peer.close().catch((error) => log(`closing ${peer.name}: ${error}`));
     await database.stop();

@@ -15,11 +15,9 @@
 --    0.5 ms. enable_sort = off leaves the ordered index scan as the only
 --    sort-free plan (the final ORDER BY of the claimed rows sorts in every plan).
 --
--- count_attempt: a lease-mode consumer claims into a local buffer with
--- false and counts when a handler starts (messages/count-attempts.ts), so a
--- crash never costs an attempt to a message no handler saw (SIGKILL every
--- 0.4-0.9 s with batch 500 had dead-lettered 115 of 5,000 messages). REST and
--- SQL receive count at the claim (true): there the client is the handler.
+-- count_attempt: every caller passes true now (REST, SQL receive and the
+-- lease-mode consumer, whose claim sizer keeps its unstarted buffer small:
+-- libs/core/src/consumer/lease-claims.ts). false is kept for old callers.
 create or replace function :POSTBOX_SCHEMA.claim_messages(
   queue_name text, max_messages int, lease_ms int, count_attempt boolean default true
 )
@@ -40,7 +38,7 @@ as $$
   ),
   candidates as (
     select m.id, m.attempts from :POSTBOX_SCHEMA.messages m
-    where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at)
+    where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at, m.leased_until, m.lease_token)
       and ((select not fifo from q) or m.group_key is null or m.id = (
         select min(h.id) from :POSTBOX_SCHEMA.messages h where h.queue = m.queue and h.group_key = m.group_key))
     order by m.priority, m.available_at, m.id
@@ -50,12 +48,14 @@ as $$
   claimed as (
     update :POSTBOX_SCHEMA.messages m
     set attempts = m.attempts + case when count_attempt then 1 else 0 end,
-        available_at = now() + q.vt * interval '1 millisecond',
+        -- Not available_at: leaving every indexed column alone keeps this
+        -- UPDATE heap-only (HOT); see migration 000011 and 10-ready.sql.
+        leased_until = now() + q.vt * interval '1 millisecond',
         lease_token = :POSTBOX_SCHEMA.new_lease_token()
     from candidates c, q
     where m.id = c.id and c.attempts < q.max_attempts
     returning m.id, m.lease_token, m.body, m.headers, m.attempts, m.enqueued_at, m.group_key,
-              m.priority, m.available_at
+              m.priority, m.leased_until as available_at
   ),
   exhausted as (
     delete from :POSTBOX_SCHEMA.messages m using candidates c, q

@@ -37,7 +37,7 @@ as $$
   -- statement_timestamp(), not now(): the consumer begins the transaction
   -- ahead of the claim (a standby, to save a round trip at wake-up), and
   -- now() would be that BEGIN's time, hiding everything that became ready since.
-  where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at, statement_timestamp())
+  where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at, m.leased_until, m.lease_token, statement_timestamp())
     and ((select not fifo from q) or m.group_key is null or m.id = (
       select min(h.id) from :POSTBOX_SCHEMA.messages h where h.queue = m.queue and h.group_key = m.group_key))
   order by m.priority, m.available_at, m.id

@@ -23,10 +23,10 @@ select
 from :POSTBOX_SCHEMA.queues q
 left join lateral (
   select
-    count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, lease_token) = 'ready') as ready,
-    count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, lease_token) = 'delayed') as delayed,
-    count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, lease_token) = 'inFlight') as in_flight,
-    min(enqueued_at) filter (where :POSTBOX_SCHEMA.is_ready(available_at)) as oldest_ready_enqueued_at
+    count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, leased_until, lease_token) = 'ready') as ready,
+    count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, leased_until, lease_token) = 'delayed') as delayed,
+    count(*) filter (where :POSTBOX_SCHEMA.message_state(available_at, leased_until, lease_token) = 'inFlight') as in_flight,
+    min(enqueued_at) filter (where :POSTBOX_SCHEMA.is_ready(available_at, leased_until, lease_token)) as oldest_ready_enqueued_at
   from :POSTBOX_SCHEMA.messages
   where queue = q.name
 ) m on true

@@ -5,10 +5,12 @@ import { MessagesModule } from './messages/messages.module';
 import type { Postbox } from './postbox.provider';
 import { QueuesModule } from './queues/queues.module';
 import { RelaysModule } from './relay/relays.module';
+import { SchedulesModule } from './schedules/schedules.module';
 import { ServerCoreModule } from './server-core.module';
 import type { ServerOptions } from './server-options';
 import { ServiceModule } from './service/service.module';
 import { SqsModule } from './sqs/sqs.module';
+import { TasksModule } from './tasks/tasks.module';
 import { TopicsModule } from './topics/topics.module';
 import { TransactionsModule } from './transactions/transactions.module';
 
@@ -26,6 +28,8 @@ import { TransactionsModule } from './transactions/transactions.module';
     TransactionsModule,
     KeysModule,
     RelaysModule,
+    SchedulesModule,
+    TasksModule,
     DashboardModule,
     SqsModule,
   ],

@@ -6,7 +6,7 @@ const TASK = 'bench';
 const silent = new Logger(() => () => {});
 
 /**
- * graphile-worker 0.17 as its performance page configures it for throughput:
+ * graphile-worker 0.18 as its performance page configures it for throughput:
  * localQueue (a pool-wide batch fetch, size 500 as on
  * worker.graphile.org/docs/performance), batched job completion and failure
  * (completeJobBatchDelay / failJobBatchDelay 0), prepared statements (its
@@ -17,7 +17,7 @@ const silent = new Logger(() => () => {});
 export class GraphileWorkerPeer implements Peer {
   readonly name = 'graphile-worker';
   readonly configuration =
-    'v0.17: localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0, concurrency 10, pool 11';
+    'v0.18: localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0, concurrency 10, pool 11';
   private utils!: WorkerUtils;
   private admin!: pg.Client;
 

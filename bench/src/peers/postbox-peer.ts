@@ -33,13 +33,19 @@ export class PostboxPeer implements Peer {
    * `lock` is the headline column: the claim mode the README recommends for
    * throughput with short handlers. `lease` (the default mode, SQS-style)
    * runs as its own column, `postbox-lease`, so both are on the record.
+   * `default` is `consume(queue, handler)` with nothing but the workload's
+   * concurrency (lease mode, claim size chosen by the consumer): column
+   * `postbox-default`, what a user who never tunes gets.
    */
   constructor(
     readonly url: string,
-    private readonly claimMode: 'lock' | 'lease' = 'lock',
+    private readonly claimMode: 'lock' | 'lease' | 'default' = 'lock',
   ) {
-    this.name = claimMode === 'lock' ? 'postbox' : 'postbox-lease';
-    this.configuration = `producer + consumer Postbox (pool 10 each), consumer claimMode '${claimMode}', batchSize 500, batched acks, group-committed single sends`;
+    this.name = claimMode === 'lock' ? 'postbox' : `postbox-${claimMode}`;
+    this.configuration =
+      claimMode === 'default'
+        ? 'producer + consumer Postbox (pool 10 each), consume(queue, handler, { concurrency }) and nothing else'
+        : `producer + consumer Postbox (pool 10 each), consumer claimMode '${claimMode}', batchSize 500, batched acks, group-committed single sends`;
   }
 
   async start(): Promise<void> {
@@ -73,10 +79,10 @@ export class PostboxPeer implements Peer {
 
   async consume(handler: BenchHandler, concurrency: number, options: ConsumeOptions = {}) {
     const batch = process.env.BENCH_POSTBOX_BATCH ? Number(process.env.BENCH_POSTBOX_BATCH) : BENCH_BATCH_SIZE;
+    const tuned: ConsumeOptions = this.claimMode === 'default' ? {} : { batchSize: batch, claimMode: this.claimMode };
     const consumer: Consumer = await this.consumer.consume(POSTBOX_QUEUE, (m) => handler(m.body as BenchBody), {
       concurrency,
-      batchSize: batch,
-      claimMode: this.claimMode,
+      ...tuned,
       ...options,
     });
     return () => consumer.stop();

@@ -32,6 +32,9 @@ export { findSigningKey, type SigningCredentials } from './keys/signing-key';
 export { verifyKey } from './keys/verify-key';
 export type { MaintenanceOptions, MaintenancePass } from './maintenance/maintenance';
 export type { AckResult } from './messages/ack';
+// Operating a queue: purge, delete one message, cancel by dedupKey, dead-letter move tasks
+export { cancelByDedupKey } from './messages/cancel-by-dedup-key';
+export { type DeleteMessageOptions, deleteMessage, MessageNotFoundError } from './messages/delete-message';
 export type { ExtendResult } from './messages/extend';
 // Messages
 export {
@@ -52,6 +55,7 @@ export {
   type SendCallOptions,
 } from './postbox';
 export type { CreateQueueResult } from './queues/create-queue';
+export { checkPurgeStates, PURGE_STATES, type PurgeState, purgeQueue } from './queues/purge-queue';
 // Queues
 export {
   type BackoffSettings,
@@ -69,6 +73,28 @@ export { BrokerNackError, RelayStoppedError, UnroutableError } from './relay/bro
 export type { AmqpConnectOptions, RelayOptions, RelayStats, RoutingKeyOption } from './relay/relay-options';
 export { MissingRoutingKeyError } from './relay/routing-key';
 export { RELAY_GROUP_HEADER, RELAY_QUEUE_HEADER, type Relay, relayToRabbitMq, startRelay } from './relay/start-relay';
+// Recurring schedules
+export { type CreateScheduleResult, createSchedule } from './schedules/create-schedule';
+export { deleteSchedule } from './schedules/delete-schedule';
+export { getSchedule, listSchedules } from './schedules/list-schedules';
+export { pauseSchedule, resumeSchedule } from './schedules/pause-schedule';
+export { runDueSchedules, type TickOptions, type TickPass } from './schedules/run-due-schedules';
+export {
+  EVERY_MS,
+  MISSED_POLICIES,
+  type MissedPolicy,
+  SCHEDULE_HEADER,
+  SCHEDULE_MISSED_SINCE_HEADER,
+  SCHEDULE_TICK_HEADER,
+  type Schedule,
+  type ScheduledMessage,
+  type ScheduleInput,
+  ScheduleNotFoundError,
+} from './schedules/schedule';
+export type { ScheduleRunnerOptions } from './schedules/schedule-runner';
+export { type MoveOptions, startMoveTask } from './tasks/start-move-task';
+export { getTask, TASK_STATES, type TaskInfo, TaskNotFoundError, type TaskState } from './tasks/task';
+export type { TaskRunnerOptions } from './tasks/task-runner';
 export type { CreateTopicResult } from './topics/create-topic';
 export { listTopicGroups, type TopicGroup, type TopicWithGroups } from './topics/list-topic-groups';
 export type { SubscriptionWithStats, TopicWithSubscriptions } from './topics/list-topics';

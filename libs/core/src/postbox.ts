@@ -11,7 +11,9 @@ import { DEFAULT_SCHEMA, tablesFor } from './database/tables';
 import { type PruneInboxOptions, pruneInbox } from './inbox/prune-inbox';
 import { Maintenance, type MaintenanceOptions } from './maintenance/maintenance';
 import { ack } from './messages/ack';
+import { cancelByDedupKey } from './messages/cancel-by-dedup-key';
 import { type ClaimOptions, claim } from './messages/claim';
+import { type DeleteMessageOptions, deleteMessage } from './messages/delete-message';
 import { extend } from './messages/extend';
 import { GroupCommitSender } from './messages/group-commit-sender';
 import type { OutgoingMessage, ReceivedMessage } from './messages/message';
@@ -24,10 +26,18 @@ import { type SendResult, send, sendBatch } from './messages/send';
 import { createQueue } from './queues/create-queue';
 import { deleteQueue } from './queues/delete-queue';
 import { getQueue } from './queues/get-queue';
+import { type PurgeOptions as PurgeQueueOptions, type PurgeState, purgeQueue } from './queues/purge-queue';
 import type { QueueOptions } from './queues/queue-settings';
 import { getQueueStats, listQueues } from './queues/queue-stats';
 import type { RelayOptions } from './relay/relay-options';
 import { type Relay, startRelay } from './relay/start-relay';
+import { createSchedule } from './schedules/create-schedule';
+import { deleteSchedule } from './schedules/delete-schedule';
+import { getSchedule, listSchedules } from './schedules/list-schedules';
+import { pauseSchedule, resumeSchedule } from './schedules/pause-schedule';
+import type { ScheduleInput } from './schedules/schedule';
+import { type MoveOptions, startMoveTask } from './tasks/start-move-task';
+import { getTask } from './tasks/task';
 import { createTopic } from './topics/create-topic';
 import { deleteTopic } from './topics/delete-topic';
 import { getTopic, listTopics } from './topics/list-topics';
@@ -369,6 +379,55 @@ export class Postbox {
       return stop(stopOptions);
     };
     return relay;
+  }
+
+  // Operating a queue (issue 13): purge, delete one message, cancel by dedupKey, move dead letters back.
+
+  /** Deletes the queue's messages in these states (never in-flight ones) in committed batches; returns the count. */
+  purgeQueue(queue: string, states: readonly PurgeState[], options: Omit<PurgeQueueOptions, 'schema'> = {}) {
+    return purgeQueue(this.db, queue, states, { ...options, ...this.opts });
+  }
+  /** Deletes one message (or dead letter) by id; ConflictError while in flight unless `force`. */
+  deleteMessage(queue: string, id: string, options: Omit<DeleteMessageOptions, 'schema'> = {}) {
+    return deleteMessage(this.db, queue, id, { ...options, ...this.opts });
+  }
+  /** Cancels the not-yet-delivered message sent with this dedupKey (and releases the key); returns its id(s). */
+  cancelByDedupKey(queue: string, dedupKey: string) {
+    return cancelByDedupKey(this.db, queue, dedupKey, this.opts);
+  }
+  /**
+   * Starts a task moving `queue`'s dead letters back to the queue each came
+   * from (or `to`), in batches, and runs it in this process; resumable by any
+   * process if this one dies. Progress: getTask(id).
+   */
+  async moveDeadLetters(queue: string, options: MoveOptions = {}): Promise<string> {
+    const taskId = await startMoveTask(this.db, queue, options, this.opts);
+    await this.maintenance.tasks.lease(taskId);
+    return taskId;
+  }
+  getTask(taskId: string) {
+    return getTask(this.db, taskId, this.opts);
+  }
+
+  // Recurring schedules (schedules/): ticks enqueued exactly once by the maintenance of any process.
+
+  createSchedule(name: string, input: ScheduleInput) {
+    return createSchedule(this.db, name, input, this.opts);
+  }
+  getSchedule(name: string) {
+    return getSchedule(this.db, name, this.opts);
+  }
+  listSchedules() {
+    return listSchedules(this.db, this.opts);
+  }
+  pauseSchedule(name: string) {
+    return pauseSchedule(this.db, name, this.opts);
+  }
+  resumeSchedule(name: string) {
+    return resumeSchedule(this.db, name, this.opts);
+  }
+  deleteSchedule(name: string) {
+    return deleteSchedule(this.db, name, this.opts);
   }
 
   /** Stops every consumer (graceful), the listener and, if Postbox created it, the pool. */

@@ -6,9 +6,12 @@ export type {
   Queue,
   QueueOptions,
   ReceivedMessage,
+  Schedule,
+  ScheduleInput,
   TransactionInfo,
   TransactionTarget,
 } from 'postbox';
+export { ensureSchedule, type ScheduleDeclaration } from './declare-schedules';
 export * from './handler-metadata';
 export { PostboxModule } from './postbox.module';
 export { POSTBOX_ASYNC_OPTIONS_TYPE, POSTBOX_MODULE_OPTIONS, POSTBOX_OPTIONS_TYPE } from './postbox.module-definition';

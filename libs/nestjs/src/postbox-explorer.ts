@@ -18,6 +18,7 @@ import {
   Postbox,
 } from 'postbox';
 import { ensureQueue, ensureTopic } from './declare-resources';
+import { ensureSchedule } from './declare-schedules';
 import {
   QUEUE_HANDLER_METADATA,
   type QueueHandlerMetadata,
@@ -75,6 +76,7 @@ export class PostboxExplorer implements OnApplicationBootstrap, BeforeApplicatio
     try {
       for (const { name, ...settings } of this.options.queues ?? []) await ensureQueue(this.client, name, settings);
       for (const { name, ...settings } of this.options.topics ?? []) await ensureTopic(this.client, name, settings);
+      for (const schedule of this.options.schedules ?? []) await ensureSchedule(this.client, schedule);
       if (this.options.startHandlers === false) return;
       for (const handler of this.find<QueueHandlerMetadata>(QUEUE_HANDLER_METADATA)) {
         await this.startQueueHandler(handler);

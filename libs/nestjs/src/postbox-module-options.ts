@@ -8,6 +8,7 @@ import type {
   RelayOptions,
   TopicOptions,
 } from 'postbox';
+import type { ScheduleDeclaration } from './declare-schedules';
 
 /** A queue the module creates at start-up if it is missing (same settings again are a no-op). */
 export interface QueueDeclaration extends QueueOptions {
@@ -51,6 +52,11 @@ export interface PostboxModuleOptions {
   queues?: QueueDeclaration[];
   /** Topics to create at start-up, before @TopicHandler groups subscribe. */
   topics?: TopicDeclaration[];
+  /**
+   * Recurring schedules to create at start-up (after queues and topics);
+   * ticks are enqueued by the maintenance of any process, once each.
+   */
+  schedules?: ScheduleDeclaration[];
   /** Defaults for every @QueueHandler / @TopicHandler consumer. */
   consumerDefaults?: ConsumerDefaults;
   /**

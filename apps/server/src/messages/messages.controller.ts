@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiExtraModels,
   ApiNotFoundResponse,
@@ -14,7 +15,9 @@ import type { ReceivedMessage } from 'postbox';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
+import { DeleteMessageQuery, MessageIdParams } from '../queues/dto/operations.dto';
 import { QueueParams } from '../queues/dto/queue-params.dto';
+import { CancelDto, CancelResultView } from './dto/cancel.dto';
 import { PeekQuery, PeekResultView } from './dto/peek.dto';
 import { AckDto, AckResultView, ExtendDto, ExtendResultView, NackDto, NackResultView } from './dto/receipts.dto';
 import { ReceiveDto, type ReceivedMessageView, ReceiveResultView } from './dto/receive.dto';
@@ -158,5 +161,23 @@ export class MessagesController {
     const redriven = await this.postbox.redrive(queue, dto.ids);
     if (redriven === 0) await this.postbox.getQueue(queue);
     return { redriven };
+  }
+
+  @Delete('messages/:id')
+  @HttpCode(204)
+  @ApiNotFoundResponse({ description: 'No such message in the queue' })
+  @ApiConflictResponse({ description: 'In flight (give force=true to delete it anyway)' })
+  @RequiresScope('admin')
+  async deleteMessage(@Param() { queue, id }: MessageIdParams, @Query() query: DeleteMessageQuery): Promise<void> {
+    await this.postbox.deleteMessage(queue, id, { force: query.force === 'true' });
+  }
+
+  @Post('cancel')
+  @HttpCode(200)
+  @ApiOkResponse({ type: CancelResultView, description: 'Cancelled; the dedupKey is free again' })
+  @ApiConflictResponse({ description: 'In flight' })
+  @RequiresScope('produce')
+  async cancel(@Param() { queue }: QueueParams, @Body() dto: CancelDto): Promise<CancelResultView> {
+    return { cancelled: await this.postbox.cancelByDedupKey(queue, dto.dedupKey) };
   }
 }

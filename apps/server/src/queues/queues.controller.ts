@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -9,14 +10,26 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { QueueNotFoundError } from 'postbox';
-import { bodyNameField } from '../auth/name-sources';
+import { bodyNameField, type NameSource, routeParamNames } from '../auth/name-sources';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import { ShowsOnlyKeyNames } from '../auth/visible-names.interceptor';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { CreateQueueDto } from './dto/create-queue.dto';
+import { MoveDto, MoveResultView, PurgeDto, PurgeResultView } from './dto/operations.dto';
 import { QueueParams } from './dto/queue-params.dto';
 import { QueueView, toQueueView } from './dto/queue-view';
+
+/**
+ * The queue and the named destination of a move; without `to`, a move may
+ * reach any queue its dead letters came from, so a names-limited key needs
+ * to name `to`.
+ */
+const moveNames: NameSource = (req, postbox) => {
+  const to = (req.body as { to?: unknown } | undefined)?.to;
+  if (to === undefined) return 'all';
+  return typeof to === 'string' ? [req.params.queue as string, to] : routeParamNames(req, postbox);
+};
 
 @ApiTags('queues')
 @ApiBearerAuth()
@@ -59,5 +72,23 @@ export class QueuesController {
   @RequiresScope('admin')
   async delete(@Param() { queue }: QueueParams): Promise<void> {
     if (!(await this.postbox.deleteQueue(queue))) throw new QueueNotFoundError(queue);
+  }
+
+  @Post(':queue/purge')
+  @HttpCode(200)
+  @ApiOkResponse({ type: PurgeResultView, description: 'In-flight messages are untouched' })
+  @ApiNotFoundResponse()
+  @RequiresScope('admin')
+  async purge(@Param() { queue }: QueueParams, @Body() dto: PurgeDto): Promise<PurgeResultView> {
+    return { purged: await this.postbox.purgeQueue(queue, dto.states) };
+  }
+
+  @Post(':queue/move')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: MoveResultView, description: 'Progress at GET /v1/tasks/:taskId' })
+  @ApiNotFoundResponse({ description: 'Unknown queue (or `to`)' })
+  @RequiresScope('admin', moveNames)
+  async move(@Param() { queue }: QueueParams, @Body() dto: MoveDto): Promise<MoveResultView> {
+    return { taskId: await this.postbox.moveDeadLetters(queue, dto) };
   }
 }

@@ -18,7 +18,14 @@ export type MessageHandler = (message: ReceivedMessage, context: HandlerContext)
 export interface ConsumeOptions {
   /** Handlers running at once. Default 10. */
   concurrency?: number;
-  /** Messages claimed per statement into the local buffer. Default 10. */
+  /**
+   * Lease mode: the most messages one claim takes into the local buffer
+   * (default 1000, the claim's limit). The consumer sizes its claims itself
+   * between `concurrency` and this: larger while its handlers wait for
+   * claims, smaller when the queue runs dry (consumer/claim-sizer.ts), so
+   * leaving it unset is the fast setting.
+   * Lock mode: messages locked per claim transaction. Default 10.
+   */
   batchSize?: number;
   /** Lease per claim; default the queue's. Leases of running handlers are extended automatically. */
   visibilityTimeoutMs?: number;
@@ -44,9 +51,11 @@ export interface ConsumeOptions {
    *
    * - `'lease'` (default; SQS's visibility timeout): the claim writes a lease
    *   on each row and commits; acks and nacks follow in batches. Every
-   *   delivery handed to a handler counts an attempt (counted as it starts,
-   *   so messages still in the local buffer when the process dies lose
-   *   none), and a message that crashes its consumer dies after maxAttempts; leases of long handlers are extended.
+   *   claim counts an attempt, in its own durable commit; a graceful stop
+   *   gives the unstarted ones it back, and a crash costs one attempt to
+   *   the messages running and to the claimed-but-unstarted ones, which the
+   *   claim sizer keeps to what the handlers need. A message that crashes
+   *   its consumer dies after maxAttempts; leases of long handlers are extended.
    * - `'lock'` (Que's model): the claim only locks the rows, in a transaction
    *   kept open until every handler of the batch is done, and the acks commit
    *   in it. No row is rewritten and a batch costs one commit: about twice

@@ -3,6 +3,8 @@ import type { Executor } from '../database/database';
 import { DEFAULT_INBOX_RETENTION_MS } from '../inbox/inbox';
 import { pruneInbox } from '../inbox/prune-inbox';
 import { purgeExpiredDedupKeys } from '../messages/purge-dedup-keys';
+import { ScheduleRunner, type ScheduleRunnerOptions } from '../schedules/schedule-runner';
+import { TaskRunner, type TaskRunnerOptions } from '../tasks/task-runner';
 import {
   DEFAULT_TRANSACTION_RETENTION_MS,
   purgeResolvedTransactions,
@@ -20,6 +22,10 @@ export interface MaintenanceOptions {
   archiveIntervalMs?: number;
   /** Inbox and resolved half messages: every 10 minutes by default. */
   retentionIntervalMs?: number;
+  /** Recurring schedules' tick runner (schedules/schedule-runner.ts); false: none in this process. */
+  schedules?: ScheduleRunnerOptions | false;
+  /** Tasks (dead-letter moves, tasks/task-runner.ts); tasks whose process died are looked for every intervalMs (default 5 s). */
+  tasks?: TaskRunnerOptions & { intervalMs?: number };
 }
 
 export interface MaintenancePass {
@@ -41,6 +47,9 @@ export class Maintenance {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly running = new Set<Promise<unknown>>();
   private stopped = false;
+  /** Runs tasks started in this process at once, and takes over those of processes that died. */
+  readonly tasks: TaskRunner;
+  private readonly scheduleRunner: ScheduleRunner | null;
 
   constructor(
     private readonly db: Executor,
@@ -48,7 +57,11 @@ export class Maintenance {
     private readonly options: MaintenanceOptions,
     private readonly onError: (error: unknown) => void,
     private readonly onPass: (pass: MaintenancePass) => void = () => {},
-  ) {}
+  ) {
+    this.tasks = new TaskRunner(db, schema, options.tasks ?? {}, onError);
+    this.scheduleRunner =
+      options.schedules === false ? null : new ScheduleRunner(db, schema, options.schedules ?? {}, onError);
+  }
 
   start(): this {
     const o = this.options;
@@ -58,6 +71,8 @@ export class Maintenance {
       await this.pruneInbox();
       await this.purgeHalfMessages();
     });
+    this.scheduleRunner?.start();
+    this.every(o.tasks?.intervalMs ?? 5_000, true, () => this.tasks.adoptOrphans());
     return this;
   }
 
@@ -74,7 +89,7 @@ export class Maintenance {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.running, this.scheduleRunner?.stop(), this.tasks.stop()]);
   }
 
   private every(intervalMs: number, atStart: boolean, pass: () => Promise<unknown>): void {

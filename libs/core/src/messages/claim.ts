@@ -8,11 +8,7 @@ import type { ReceivedMessage } from './message';
 export interface ClaimOptions extends SchemaOption {
   /** Lease length for this claim; default is the queue's visibilityTimeoutMs. */
   visibilityTimeoutMs?: number;
-  /**
-   * Count the delivery as an attempt now (default). A consumer that buffers
-   * claims passes false and counts when a handler starts (countAttempts), so
-   * a crash never costs an attempt to a message no handler saw.
-   */
+  /** Count the delivery as an attempt now (default; every caller does, the consumer included). */
   countAttempt?: boolean;
 }
 
@@ -32,7 +28,8 @@ interface ClaimedRow {
  * Claims up to `max` ready messages in one statement: the candidates are
  * picked straight off messages_claim_idx with FOR UPDATE SKIP LOCKED (so
  * competing consumers never wait on, or get, each other's rows), then leased
- * by moving available_at forward and drawing a fresh lease token.
+ * by setting leased_until (an unindexed column: the UPDATE is HOT) and
+ * drawing a fresh lease token.
  *
  * A candidate whose previous delivery was its last (attempts = maxAttempts,
  * lease expired without ack or nack: the consumer died) is dead-lettered in

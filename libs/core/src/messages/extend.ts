@@ -41,6 +41,10 @@ export function extendStatement(
   const t = tablesFor(schema);
   return sql<{ id: string; token: string }>`
     update ${t.messages} m
+    -- available_at, not leased_until: a non-HOT update, but it moves a row held
+    -- this long out of the front of messages_claim_idx, which every claim reads
+    -- past (migration 000011 has the numbers). Extends are rare: a lease is
+    -- extended once it is half gone.
     set available_at = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
     from ${deliveryRows(parsed)}
     where ${matchesDelivery(parsed)} and m.queue = ${queue}

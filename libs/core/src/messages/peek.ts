@@ -59,8 +59,8 @@ export async function peek(
           select id, body, headers, attempts, priority, enqueued_at, dead_at as at, group_key, dedup_key, last_error
           from ${t.deadLetters} where queue = ${queue} order by id limit ${limit}`.execute(db)
       : await sql<PeekRow>`
-          select id, body, headers, attempts, priority, enqueued_at, available_at as at, group_key, dedup_key, last_error
-          from ${t.messages} m where m.queue = ${queue} and ${messageState}(m.available_at, m.lease_token) = ${state}
+          select id, body, headers, attempts, priority, enqueued_at, case when lease_token is null then available_at else greatest(available_at, leased_until) end as at, group_key, dedup_key, last_error
+          from ${t.messages} m where m.queue = ${queue} and ${messageState}(m.available_at, m.leased_until, m.lease_token) = ${state}
           order by m.priority, m.available_at, m.id limit ${limit}`.execute(db);
   return rows.map((row) => ({
     id: String(row.id),

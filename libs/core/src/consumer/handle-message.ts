@@ -1,0 +1,49 @@
+import type { Executor } from '../database/database';
+import { processExactlyOnce } from '../inbox/process-exactly-once';
+import { type Held, type Outcome, signalOf } from './claim-source';
+import type { ConsumeOptions, MessageHandler } from './consumer-options';
+import type { DeliveryEvents } from './delivery-events';
+import { describeError } from './describe-error';
+
+/**
+ * Runs the handler on one message and returns what the claim source must
+ * write: an ack, a nack with the error's text, or nothing (exactly-once
+ * deliveries ack in their own transaction). Every handler of both modes
+ * runs through here, reported to `events` as it starts and ends.
+ */
+export async function handleMessage(
+  db: Executor,
+  held: Held,
+  handler: MessageHandler,
+  { exactlyOnce, schema, onError }: Pick<ConsumeOptions, 'exactlyOnce' | 'onError'> & { schema?: string },
+  events: DeliveryEvents,
+): Promise<Outcome | null> {
+  const { message } = held;
+  events.delivered(message);
+  try {
+    if (exactlyOnce) {
+      // Inbox row, handler effects and ack commit as one transaction.
+      const result = await processExactlyOnce(
+        db,
+        message,
+        exactlyOnce.consumer,
+        (trx) => handler(message, { signal: signalOf(held), trx }),
+        { schema },
+      );
+      events.handled(message);
+      if (result.acked) events.acked(1);
+      return null;
+    }
+    await handler(message, {
+      get signal() {
+        return signalOf(held);
+      },
+    });
+    events.handled(message);
+    return { ack: true };
+  } catch (error) {
+    events.handled(message, error);
+    onError?.(error, { queue: message.queue, messageId: message.id });
+    return { ack: false, error: describeError(error) };
+  }
+}
