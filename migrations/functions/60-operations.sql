@@ -32,7 +32,7 @@ as $$
   with doomed as (
     select m.id from :POSTBOX_SCHEMA.messages m
     where m.id > after_id and m.id <= max_id and m.queue = queue_name
-      and :POSTBOX_SCHEMA.message_state(m.available_at, m.lease_token) = any (states)
+      and :POSTBOX_SCHEMA.message_state(m.available_at, m.leased_until, m.lease_token) = any (states)
     order by m.id
     limit batch_size
     for update skip locked
@@ -122,7 +122,7 @@ begin
     delete from :POSTBOX_SCHEMA.messages m where m.id = (
       select x.id from :POSTBOX_SCHEMA.messages x
       where x.queue = queue_name and x.id = message_id
-        and :POSTBOX_SCHEMA.message_state(x.available_at, x.lease_token) <> 'inFlight'
+        and :POSTBOX_SCHEMA.message_state(x.available_at, x.leased_until, x.lease_token) <> 'inFlight'
       for update skip locked);
     if found then return 'deleted'; end if;
     if exists (select 1 from :POSTBOX_SCHEMA.messages where queue = queue_name and id = message_id) then
@@ -147,7 +147,7 @@ begin
     delete from :POSTBOX_SCHEMA.messages m where m.id in (
       select x.id from :POSTBOX_SCHEMA.messages x
       where x.queue = queue_name and x.dedup_key = key
-        and :POSTBOX_SCHEMA.message_state(x.available_at, x.lease_token) <> 'inFlight'
+        and :POSTBOX_SCHEMA.message_state(x.available_at, x.leased_until, x.lease_token) <> 'inFlight'
       for update skip locked)
     returning m.id
   ),
@@ -189,7 +189,7 @@ begin
   select
     (select count(*) from :POSTBOX_SCHEMA.messages m
      where m.queue = source_queue and m.headers ? 'x-postbox-dead-letter-from'
-       and :POSTBOX_SCHEMA.message_state(m.available_at, m.lease_token) <> 'inFlight'
+       and :POSTBOX_SCHEMA.message_state(m.available_at, m.leased_until, m.lease_token) <> 'inFlight'
        and exists (select 1 from :POSTBOX_SCHEMA.queues q
                    where q.name = coalesce(destination_queue, m.headers->>'x-postbox-dead-letter-from')))
     + (select count(*) from :POSTBOX_SCHEMA.dead_letters d where d.queue = source_queue)
@@ -249,7 +249,7 @@ begin
     from :POSTBOX_SCHEMA.messages m
     where m.queue = t.source and m.id <= t.max_message_id
       and m.headers ? 'x-postbox-dead-letter-from'
-      and :POSTBOX_SCHEMA.message_state(m.available_at, m.lease_token) <> 'inFlight'
+      and :POSTBOX_SCHEMA.message_state(m.available_at, m.leased_until, m.lease_token) <> 'inFlight'
       and exists (select 1 from :POSTBOX_SCHEMA.queues q
                   where q.name = coalesce(t.destination, m.headers->>'x-postbox-dead-letter-from'))
     -- The claim's order, so messages_claim_idx reads only this queue (ordering

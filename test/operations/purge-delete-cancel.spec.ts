@@ -6,9 +6,12 @@ import { openTestPostbox } from '../setup/test-database';
 /** Counts of one queue's messages by state, straight from the tables. */
 async function states(client: pg.Client, queue: string) {
   const { rows } = await client.query(
-    `select count(*) filter (where available_at <= now())::int as ready,
+    // A lease claim leaves available_at and writes leased_until (migration 000011).
+    `select count(*) filter (where available_at <= now()
+                               and (lease_token is null or leased_until is null or leased_until <= now()))::int as ready,
             count(*) filter (where available_at > now() and lease_token is null)::int as delayed,
-            count(*) filter (where available_at > now() and lease_token is not null)::int as "inFlight",
+            count(*) filter (where lease_token is not null
+                               and (available_at > now() or leased_until > now()))::int as "inFlight",
             (select count(*)::int from postbox.dead_letters where queue = $1) as dead
      from postbox.messages where queue = $1`,
     [queue],
