@@ -38,4 +38,21 @@ describe('SQL functions for psql users', () => {
   it('refuses to send to an unknown queue', async () => {
     await expect(sql.query(`select postbox.send('nope', '1')`)).rejects.toThrow('queue "nope" does not exist');
   });
+
+  it('keeps calls written for the old send and publish signatures working (000008 dropped them)', async () => {
+    await postbox.createQueue('psql-old');
+    const { rows } = await sql.query(`select postbox.send('psql-old', '"x"', '{"h":"1"}', 0, 7) as id`);
+    const { rows: stored } = await sql.query('select priority, headers from postbox.messages where id = $1', [
+      rows[0].id,
+    ]);
+    expect(stored).toEqual([{ priority: 7, headers: { h: '1' } }]);
+    const { rows: overloads } = await sql.query(
+      `select proname, count(*)::int as n from pg_proc
+       where pronamespace = 'postbox'::regnamespace and proname in ('send', 'publish') group by proname order by 1`,
+    );
+    expect(overloads).toEqual([
+      { proname: 'publish', n: 1 },
+      { proname: 'send', n: 1 },
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
---! Previous: sha1:5d0f5a692c78a16d3a3a9b0d361fb2e1dde4914f
---! Hash: sha1:97f967eed4410932c5ffe42b7cb822a2813ca40a
+--! Previous: sha1:b6c183ccea04f268b6bf51f2df6c0d67510550cd
+--! Hash: sha1:2941882b61a529d04595a59d3597d9ae886fc613
 
 -- Operating a queue (issue 13, items 4, 7 and 9): tables and indexes only;
 -- the functions live in migrations/functions/60-operations.sql and

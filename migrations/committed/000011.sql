@@ -1,5 +1,5 @@
---! Previous: sha1:97f967eed4410932c5ffe42b7cb822a2813ca40a
---! Hash: sha1:8887b17d7e70b38bbee5a1e2d0a5f5278f245100
+--! Previous: sha1:2941882b61a529d04595a59d3597d9ae886fc613
+--! Hash: sha1:96264b10faf23cdc718dc621c2c0a98e3dca7254
 
 -- Issue 14 item 2: a lease claim that leaves the indexed columns alone, so
 -- its UPDATE is HOT (heap-only: no new entry in messages_pkey or

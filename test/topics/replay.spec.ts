@@ -93,6 +93,30 @@ describe('archive, retention and replay', () => {
     expect(await postbox.replay('history', 'early', { from: new Date(Date.now() + 60_000) })).toEqual({ replayed: 0 });
   });
 
+  it('gives every message of a batch its own topic message id, and replays the batch in publish order', async () => {
+    await postbox.createTopic('ids', { retentionMs: 3_600_000 });
+    await postbox.subscribe('ids', 'g');
+    const before = await dbNow(postbox);
+    const first = await postbox.publishBatch('ids', [{ body: 'a' }, { body: 'b' }, { body: 'c' }, { body: 'd' }]);
+    const second = await postbox.publishBatch('ids', [{ body: 'e', priority: 1 }, { body: 'f' }]);
+    const ids = [...first, ...second].map((r) => Number(r.id));
+    // Distinct and consecutive in input order (the bug gave a batch of 5 ids [5,5,5,5,5]).
+    expect(ids).toEqual(ids.map((_, i) => (ids[0] as number) + i));
+    const copies = await drain(postbox, 'ids.g', 6);
+    const idOf = (m: { body: unknown; headers: Record<string, string> }) =>
+      [m.body, Number(m.headers['x-postbox-topic-message-id'])] as const;
+    const expected = ['a', 'b', 'c', 'd', 'e', 'f'].map((body, i) => [body, ids[i]]);
+    expect(copies.map(idOf).sort((x, y) => x[1] - y[1])).toEqual(expected);
+    const client = await db.client();
+    const c = await client.query(`select id::int, body #>> '{}' as body from postbox.published_messages
+      where topic = 'ids' order by id`);
+    expect(c.rows.map((r) => [r.body, r.id])).toEqual(expected);
+    expect(await postbox.replay('ids', 'g', { from: before })).toEqual({ replayed: 6 });
+    const { rows } = await client.query(`select body #>> '{}' as body from postbox.messages
+      where queue = 'ids.g' order by id`);
+    expect(rows.map((r) => r.body)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
   it('replays nothing for a topic without retention, and archives nothing for it', async () => {
     await postbox.createTopic('fleeting');
     await postbox.subscribe('fleeting', 'g');

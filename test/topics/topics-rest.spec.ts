@@ -119,6 +119,9 @@ describe('REST: /v1/topics', () => {
     });
     expect(batch.status).toBe(201);
     expect(batch.body.results.map((r: { deliveredTo: number }) => r.deliveredTo)).toEqual([1, 2]);
+    // Each message of the batch has its own topic message id, in publish order (issue 12 item 6).
+    const ids = [one.body.id, ...batch.body.results.map((r: { id: string }) => r.id)].map(Number);
+    expect(ids).toEqual([ids[0], ids[0] + 1, ids[0] + 2]);
 
     const received = await call('POST', '/v1/queues/shipping-in/receive', { max: 10 });
     expect(received.body.messages.map((m: { body: unknown }) => m.body)).toEqual([{ orderId: 1 }, { orderId: 3 }]);

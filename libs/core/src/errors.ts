@@ -33,3 +33,32 @@ export class QueueNotFoundError extends NotFoundError {
 export class ConflictError extends PostboxError {
   override name = 'ConflictError';
 }
+
+/**
+ * What is stored as a message's last error (and shown by peek, the REST API
+ * and the dashboard): name and message only. The stack names source files
+ * and lines of the consumer's process, which API callers must not see; it
+ * goes to onError (the logs) with the error itself.
+ */
+export function describeError(error: unknown): string {
+  return storableText(describe(error));
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+  } catch {
+    return String(error);
+  }
+}
+
+/**
+ * Postgres text cannot hold NUL or a lone surrogate: one such handler error
+ * would fail the whole batched nack statement, every message in it with it.
+ * They are replaced with U+FFFD; the error itself still reaches onError.
+ */
+function storableText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is replaced
+  return text.replace(/\u0000|\p{Cs}/gu, '\uFFFD');
+}

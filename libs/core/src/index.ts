@@ -8,7 +8,6 @@
  */
 
 export type { Consumer } from './consumer/consumer';
-export { describeError } from './consumer/consumer';
 export type { ConsumeOptions, HandlerContext, MessageHandler } from './consumer/consumer-options';
 // Database: connection, schema, migrations
 export type { Executor } from './database/database';
@@ -18,7 +17,14 @@ export { isMessageId, parseReceipt } from './database/receipt';
 export { type MigrateOptions, runMigrations } from './database/run-migrations';
 export { DEFAULT_SCHEMA } from './database/tables';
 // Errors
-export { ConflictError, InvalidInputError, NotFoundError, PostboxError, QueueNotFoundError } from './errors';
+export {
+  ConflictError,
+  describeError,
+  InvalidInputError,
+  NotFoundError,
+  PostboxError,
+  QueueNotFoundError,
+} from './errors';
 // Exactly-once consumers
 export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
 // API keys (scoped, stored hashed): what the service and the SQS endpoint authenticate with

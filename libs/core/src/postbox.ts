@@ -249,7 +249,7 @@ export class Postbox {
     return peek(this.db, queue, state, limit, this.opts);
   }
   redrive(queue: string, ids?: readonly string[]) {
-    return redrive(this.db, queue, ids, this.opts);
+    return redrive(this.db, queue, ids, { ...this.opts, wakeup: this.notifier.wakeup });
   }
 
   // Half messages (transactions/): prepare → commit | rollback, with check-back.

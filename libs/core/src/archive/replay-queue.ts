@@ -1,10 +1,15 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
+import { tablesFor } from '../database/tables';
 import { QueueNotFoundError } from '../errors';
-import { type ReplayCallOptions, type ReplayOptions } from '../topics/replay-topic';
-import { checkReplayFrom, REPLAY_HEADER, REPLAY_OF_HEADER } from '../topics/topic-settings';
-import { pubSubTablesFor } from '../topics/topic-tables';
-import { notifyQueue } from '../wakeups/wakeup';
+import { wakeConsumers } from '../wakeups/wakeup';
+import {
+  checkReplayFrom,
+  REPLAY_HEADER,
+  REPLAY_OF_HEADER,
+  type ReplayCallOptions,
+  type ReplayOptions,
+} from './replay-settings';
 
 /**
  * Re-delivers every archived (acked, still retained) message of a queue that
@@ -21,7 +26,7 @@ export async function replayQueue(
   options: ReplayCallOptions = {},
 ): Promise<{ replayed: number }> {
   const since = checkReplayFrom(from).toISOString();
-  const t = pubSubTablesFor(options.schema);
+  const t = tablesFor(options.schema);
   const wake = db.isTransaction ? sql`select pg_notify(${t.wakeupChannel}, name) from q` : sql`select 1`;
   const { rows } = await sql<{ found: boolean; replayed: number }>`
     with q as (select name, retention_ms from ${t.queues} where name = ${queue}),
@@ -47,9 +52,6 @@ export async function replayQueue(
            (select count(*) from wake) as woken`.execute(db);
   const row = rows[0];
   if (!row?.found) throw new QueueNotFoundError(queue);
-  if (row.replayed > 0 && !db.isTransaction) {
-    if (options.wakeup) options.wakeup([queue]);
-    else await notifyQueue(db, queue, options.schema);
-  }
+  if (row.replayed > 0) await wakeConsumers(db, [queue], options);
   return { replayed: row.replayed };
 }

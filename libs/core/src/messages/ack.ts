@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import { ackAndArchive } from '../archive/ack-and-archive';
-import { knownToArchive } from '../archive/acked-retention-cache';
 import type { Executor } from '../database/database';
 import { type Delivery, deliveryRows, matchesDelivery, type ParsedReceipt, parseReceipts } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
+import { ackAndArchive } from './ack-and-archive';
+import { knownToArchive } from './acked-retention-cache';
 
 export interface AckResult {
   acked: number;

@@ -29,7 +29,7 @@ interface Lane {
  * before; under load the batch grows with the wait. Each caller's promise
  * settles with its own id only after the commit that stored its message.
  *
- * Measured in scratch/send-ab.ts (8 producers each awaiting 3,000 sends in
+ * Measured with 8 producers each awaiting 3,000 sends (in
  * all, one process, PG18 on the shared 2-core machine, A/B alternated):
  * without a consumer 2,048 → 5,283 sends/s (2.84× median of paired rounds,
  * 1.76-3.92×); with a consumer draining the queue 1.64× (1.16-2.17×), the

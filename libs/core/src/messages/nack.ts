@@ -25,10 +25,11 @@ const MAX_ERROR_LENGTH = 10_000;
 
 /**
  * Returns a batch of deliveries to the queue, one statement. A message with
- * attempts left becomes visible again after the queue's exponential backoff,
- * initialMs·2^(attempts-1) capped at maxMs, with "equal jitter" (half fixed,
- * half random) so a burst of failures does not come back as a burst; a message
- * on its final attempt is dead-lettered with its error.
+ * attempts left becomes visible again after the queue's exponential backoff
+ * (the retry_delay_ms SQL function, migrations/functions/45-nack.sql); a
+ * message on its final attempt is dead-lettered with its error (the
+ * dead_letter SQL function). psql's nack_messages() is the same statement;
+ * test/conformance runs each branch through both.
  */
 export async function nack(
   db: Executor,
@@ -128,9 +129,7 @@ export function nackStatement(
           -- statement_timestamp(): a lock-mode batch's transaction began
           -- before its handlers ran, and the backoff counts from the failure.
           available_at = statement_timestamp() + interval '1 millisecond' * coalesce(
-            x.delay_ms,
-            least(q.backoff_max_ms, q.backoff_initial_ms * power(2, greatest(x.attempts - 1, 0)))
-              * (0.5 + random() / 2))
+            x.delay_ms, ${sql.id(t.schema, 'retry_delay_ms')}(x.attempts, q.backoff_initial_ms, q.backoff_max_ms))
       from target x, q
       where m.id = any(${ids}) and m.id = x.id and x.attempts < q.max_attempts
       returning m.id, x.token

@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
-import { notifyQueue } from '../wakeups/wakeup';
+import { wakeConsumers } from '../wakeups/wakeup';
 import type { WakeupNotifier } from '../wakeups/wakeup-notifier';
 import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
 
@@ -64,7 +64,7 @@ export async function sendBatch(
     );
   }
   const result = await insertMessages(db, queue, columns, { ...options, notifyInStatement: false });
-  await notifyQueue(db, queue, options.schema);
+  await wakeConsumers(db, [queue], options);
   return result;
 }
 
@@ -96,7 +96,7 @@ export async function insertMessages(
     : sql`select where false`;
   const useDedup = columns.some((c) => c.dedupKey !== null);
   const statement = useDedup
-    ? sendWithDedup(t, queue, recordsetInput(columns), wake)
+    ? sendWithDedup(t, queue, columns, options.notifyInStatement)
     : columns.length === 1
       ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null)
       : sendPlain(t, queue, recordsetInput(columns), wake);
@@ -117,10 +117,14 @@ export async function insertMessages(
  * and Postgres parses seven of them).
  */
 function recordsetInput(columns: readonly MessageColumns[]): RawBuilder<unknown> {
-  const json = `[${columns.map(recordJson).join(',')}]`;
-  return sql`rows from (jsonb_to_recordset(${json}::jsonb) as (
+  return sql`rows from (jsonb_to_recordset(${batchJson(columns)}::jsonb) as (
       body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text
     )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, ord)`;
+}
+
+/** The batch as send_batch's JSON array (keys as its recordset's columns). */
+function batchJson(columns: readonly MessageColumns[]): string {
+  return `[${columns.map(recordJson).join(',')}]`;
 }
 
 /** One message as a JSON object, reusing the already-serialized body and headers. */
@@ -174,46 +178,11 @@ function sendPlain(t: PostboxTables, queue: string, input: RawBuilder<unknown>, 
 }
 
 /**
- * With dedup keys: ids are drawn first, each key is claimed in dedup_keys
- * with ON CONFLICT DO UPDATE (which waits for a concurrent producer of the
- * same key and returns its row), and only messages that won their key are
- * inserted. A key whose window has expired is taken over by the new message.
+ * With dedup keys: the send_batch SQL function (migrations/functions/40-send.sql),
+ * which psql's send() runs too, so deduplication is defined once. It takes
+ * the batch as the same one JSON array as the plain insert.
  */
-function sendWithDedup(t: PostboxTables, queue: string, input: RawBuilder<unknown>, wake: RawBuilder<unknown>) {
-  return sql`
-    with q as (select name, dedup_window_ms from ${t.queues} where name = ${queue}),
-    input as materialized (
-      select t.*, nextval(${t.messagesIdSeq}::regclass) as new_id
-      from q, ${input}
-      order by t.ord
-    ),
-    first_per_key as (
-      select distinct on (dedup_key) dedup_key, new_id from input
-      where dedup_key is not null order by dedup_key, ord
-    ),
-    keys as (
-      insert into ${t.dedupKeys} as k (queue, dedup_key, message_id, expires_at)
-      select ${queue}, f.dedup_key, f.new_id, now() + q.dedup_window_ms * interval '1 millisecond'
-      from first_per_key f, q
-      on conflict (queue, dedup_key) do update
-        set message_id = case when k.expires_at <= now() then excluded.message_id else k.message_id end,
-            expires_at = case when k.expires_at <= now() then excluded.expires_at else k.expires_at end
-      returning k.dedup_key, k.message_id
-    ),
-    resolved as (
-      select i.*, coalesce(k.message_id, i.new_id) as message_id
-      from input i left join keys k on k.dedup_key = i.dedup_key
-    ),
-    ins as (
-      insert into ${t.messages} (id, queue, body, headers, priority, available_at, group_key, dedup_key)
-      select r.new_id, ${queue}, coalesce(r.body, 'null'::jsonb), r.headers, coalesce(r.priority, 0),
-             coalesce(r.available_at, now() + coalesce(r.delay_ms, 0) * interval '1 millisecond'), r.group_key, r.dedup_key
-      from resolved r where r.message_id = r.new_id
-      order by r.ord
-      returning id
-    ),
-    wake as (${wake})
-    select r.message_id as id, r.message_id <> r.new_id as duplicate
-    from resolved r left join wake on true
-    order by r.ord`;
+function sendWithDedup(t: PostboxTables, queue: string, columns: readonly MessageColumns[], notify: boolean) {
+  const sendBatchFn = sql.id(t.schema, 'send_batch');
+  return sql`select id, duplicate from ${sendBatchFn}(${queue}, ${batchJson(columns)}::jsonb, ${notify})`;
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { SchemaOption } from '../database/tables';
+import { type SchemaOption, tablesFor } from '../database/tables';
 import { ConflictError } from '../errors';
 import {
   assertTopicName,
@@ -10,7 +10,6 @@ import {
   type TopicRow,
   topicFromRow,
 } from './topic-settings';
-import { pubSubTablesFor } from './topic-tables';
 
 export interface CreateTopicResult {
   topic: Topic;
@@ -31,7 +30,7 @@ export async function createTopic(
 ): Promise<CreateTopicResult> {
   assertTopicName(name);
   const retentionMs = resolveRetentionMs(options.retentionMs);
-  const t = pubSubTablesFor(schema);
+  const t = tablesFor(schema);
   const { rows } = await sql<TopicRow & { created: boolean }>`
     with ins as (
       insert into ${t.topics} (name, retention_ms) values (${name}, ${retentionMs})

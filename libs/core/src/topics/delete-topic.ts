@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { SchemaOption } from '../database/tables';
-import { pubSubTablesFor } from './topic-tables';
+import { type SchemaOption, tablesFor } from '../database/tables';
 
 /**
  * Deletes a topic and its subscriptions (not the groups' queues, which may
@@ -9,7 +8,7 @@ import { pubSubTablesFor } from './topic-tables';
  * statement. Returns false when there was no such topic.
  */
 export async function deleteTopic(db: Executor, name: string, { schema }: SchemaOption = {}): Promise<boolean> {
-  const t = pubSubTablesFor(schema);
+  const t = tablesFor(schema);
   const { rows } = await sql<{ deleted: boolean }>`
     with archived as (delete from ${t.publishedMessages} where topic = ${name}),
     topic as (delete from ${t.topics} where name = ${name} returning 1)

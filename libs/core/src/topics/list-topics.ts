@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { SchemaOption } from '../database/tables';
+import { type SchemaOption, tablesFor } from '../database/tables';
 import { type Topic, TopicNotFoundError, topicFromRow } from './topic-settings';
-import { pubSubTablesFor } from './topic-tables';
 
 export interface SubscriptionWithStats {
   group: string;
@@ -43,7 +42,7 @@ export async function listTopics(
   db: Executor,
   { schema, name }: SchemaOption & { name?: string } = {},
 ): Promise<TopicWithSubscriptions[]> {
-  const t = pubSubTablesFor(schema);
+  const t = tablesFor(schema);
   const { rows } = await sql<TopicStatsRow>`
     select s.topic, s.retention_ms, tp.created_at, s.group_name, s.queue, s.tags, s.subscribed_at,
            s.ready, s.delayed, s.in_flight, s.dead, round(s.oldest_ready_age_ms) as oldest_ready_age_ms

@@ -1,19 +1,11 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { SchemaOption } from '../database/tables';
+import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { toMessageColumns } from '../messages/message';
 import { MAX_BATCH } from '../messages/send';
-import { notifyQueues, type Wakeup } from '../wakeups/wakeup';
-import {
-  checkTag,
-  type PublishedMessage,
-  TAG_HEADER,
-  TOPIC_HEADER,
-  TOPIC_MESSAGE_ID_HEADER,
-  TopicNotFoundError,
-} from './topic-settings';
-import { pubSubTablesFor } from './topic-tables';
+import { type Wakeup, wakeConsumers } from '../wakeups/wakeup';
+import { checkTag, type PublishedMessage, TopicNotFoundError } from './topic-settings';
 
 export interface PublishOptions extends SchemaOption {
   /**
@@ -78,23 +70,22 @@ export async function publishBatch(
     }
     return { ...toMessageColumns(m, prefix), tag: checkTag(m.tag, `${prefix}tag`) };
   });
-  const t = pubSubTablesFor(options.schema);
+  const t = tablesFor(options.schema);
   const inTransaction = db.isTransaction;
   const wake = inTransaction
     ? sql`select count(pg_notify(${t.wakeupChannel}, queue)) as n from matched_queues`
     : sql`select 0 as n`;
   const { rows } = await sql<PublishRow>`
     with topic as (select name, retention_ms from ${t.topics} where name = ${topic}),
-    input as materialized (
-      select i.ord, i.body, i.priority, i.group_key, i.tag,
-             coalesce(i.available_at, now() + i.delay_ms * interval '1 millisecond') as available_at,
-             m.id,
-             coalesce(i.headers, '{}'::jsonb)
-               || jsonb_build_object(${TOPIC_HEADER}::text, topic.name, ${TOPIC_MESSAGE_ID_HEADER}::text, m.id::text)
-               || case when i.tag is null then '{}'::jsonb else jsonb_build_object(${TAG_HEADER}::text, i.tag) end
-               as headers
-      from topic,
-        unnest(
+    -- One topic message id per message, drawn in input order: nextval sits
+    -- in the select list of a query over the ordered input, so it runs once
+    -- per row, after the sort. (It used to sit in a lateral subquery that
+    -- referenced nothing of the row; Postgres ran that once per statement
+    -- and a batch of 5 got ids [5,5,5,5,5].)
+    numbered as materialized (
+      select i.*, nextval(${t.topicMessageIdSeq}::regclass) as id
+      from (
+        select i.* from unnest(
           ${columns.map((c) => c.body)}::jsonb[],
           ${columns.map((c) => c.headers)}::jsonb[],
           ${columns.map((c) => c.priority)}::int[],
@@ -102,8 +93,19 @@ export async function publishBatch(
           ${columns.map((c) => c.availableAt)}::timestamptz[],
           ${columns.map((c) => c.groupKey)}::text[],
           ${columns.map((c) => c.tag)}::text[]
-        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, ord),
-        lateral (select nextval(${t.topicMessageIdSeq}::regclass) as id) m
+        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, ord)
+        where exists (select 1 from topic)
+        order by i.ord
+      ) i
+    ),
+    input as materialized (
+      select i.ord, i.body, i.priority, i.group_key, i.tag,
+             coalesce(i.available_at, now() + i.delay_ms * interval '1 millisecond') as available_at,
+             i.id,
+             -- The delivered headers are defined once, by the topic_headers
+             -- SQL function (migrations/functions/60-publish.sql), psql's publish() too.
+             ${sql.id(t.schema, 'topic_headers')}(i.headers, topic.name, i.id, i.tag) as headers
+      from topic, numbered i
       order by i.ord
     ),
     deliveries as materialized (
@@ -132,10 +134,6 @@ export async function publishBatch(
     order by i.ord`.execute(db);
   if (rows.length === 0) throw new TopicNotFoundError(topic);
 
-  const woken = rows[0]?.woken ?? [];
-  if (!inTransaction && woken.length > 0) {
-    if (options.wakeup) options.wakeup(woken);
-    else await notifyQueues(db, woken, options.schema);
-  }
+  await wakeConsumers(db, rows[0]?.woken ?? [], options);
   return rows.map((row) => ({ id: String(row.id), deliveredTo: Number(row.delivered_to) }));
 }

@@ -1,18 +1,11 @@
 import { sql } from 'kysely';
+import { checkReplayFrom, REPLAY_HEADER, type ReplayCallOptions, type ReplayOptions } from '../archive/replay-settings';
 import type { Executor } from '../database/database';
-import type { SchemaOption } from '../database/tables';
-import { notifyQueue, type Wakeup } from '../wakeups/wakeup';
-import { checkReplayFrom, REPLAY_HEADER, SubscriptionNotFoundError } from './topic-settings';
-import { pubSubTablesFor } from './topic-tables';
+import { tablesFor } from '../database/tables';
+import { wakeConsumers } from '../wakeups/wakeup';
+import { SubscriptionNotFoundError } from './topic-settings';
 
-export interface ReplayOptions {
-  /** Re-deliver every retained message published (topics) or enqueued (queues) at or after this time. */
-  from: Date | string;
-}
-
-export interface ReplayCallOptions extends SchemaOption {
-  wakeup?: Wakeup;
-}
+export type { ReplayCallOptions, ReplayOptions } from '../archive/replay-settings';
 
 /**
  * Kafka's offset reset by timestamp, for one consumer group: every message
@@ -32,7 +25,7 @@ export async function replayTopic(
   options: ReplayCallOptions = {},
 ): Promise<{ replayed: number }> {
   const since = checkReplayFrom(from);
-  const t = pubSubTablesFor(options.schema);
+  const t = tablesFor(options.schema);
   const wake = db.isTransaction ? sql`select pg_notify(${t.wakeupChannel}, queue) from sub` : sql`select 1`;
   const { rows } = await sql<{ queue: string | null; replayed: number }>`
     with sub as (select queue, tags from ${t.subscriptions} where topic = ${topic} and group_name = ${group}),
@@ -53,9 +46,6 @@ export async function replayTopic(
            (select count(*) from wake) as woken`.execute(db);
   const row = rows[0];
   if (!row?.queue) throw new SubscriptionNotFoundError(topic, group);
-  if (row.replayed > 0 && !db.isTransaction) {
-    if (options.wakeup) options.wakeup([row.queue]);
-    else await notifyQueue(db, row.queue, options.schema);
-  }
+  if (row.replayed > 0) await wakeConsumers(db, [row.queue], options);
   return { replayed: row.replayed };
 }

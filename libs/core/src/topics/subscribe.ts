@@ -1,12 +1,11 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { SchemaOption } from '../database/tables';
+import { type SchemaOption, tablesFor } from '../database/tables';
 import { ConflictError, InvalidInputError } from '../errors';
 import { createQueue } from '../queues/create-queue';
 import { findQueue } from '../queues/get-queue';
 import { assertQueueName, type Queue, type QueueOptions } from '../queues/queue-settings';
 import { assertTopicName, resolveTagFilter, TopicNotFoundError } from './topic-settings';
-import { pubSubTablesFor } from './topic-tables';
 
 export interface SubscribeOptions extends QueueOptions {
   /** Only messages published with one of these tags (exact match); default: every message. */
@@ -67,7 +66,7 @@ export async function subscribe(
   if (rawQueue === undefined && queueName.length > 128) {
     throw new InvalidInputError('group', `makes the queue name "${topic}.${group}" longer than 128 characters`);
   }
-  const t = pubSubTablesFor(schema);
+  const t = tablesFor(schema);
 
   const run = async (trx: Executor): Promise<SubscribeResult> => {
     // Lock the topic row: a concurrent deleteTopic cannot leave a subscription behind.
@@ -110,7 +109,7 @@ export async function unsubscribe(
   group: string,
   { schema }: SchemaOption = {},
 ): Promise<boolean> {
-  const t = pubSubTablesFor(schema);
+  const t = tablesFor(schema);
   const { rows } = await sql`
     delete from ${t.subscriptions} where topic = ${topic} and group_name = ${group} returning 1`.execute(db);
   return rows.length > 0;

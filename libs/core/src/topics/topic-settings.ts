@@ -1,5 +1,5 @@
 import { InvalidInputError, NotFoundError } from '../errors';
-import { MESSAGE_LIMITS, type OutgoingMessage, TIME_RANGE } from '../messages/message';
+import { MESSAGE_LIMITS, type OutgoingMessage } from '../messages/message';
 import { assertPostgresText } from '../messages/postgres-text';
 import { MAX_RETENTION_MS, QUEUE_NAME } from '../queues/queue-settings';
 
@@ -7,10 +7,8 @@ import { MAX_RETENTION_MS, QUEUE_NAME } from '../queues/queue-settings';
 export const TOPIC_HEADER = 'x-postbox-topic';
 export const TOPIC_MESSAGE_ID_HEADER = 'x-postbox-topic-message-id';
 export const TAG_HEADER = 'x-postbox-tag';
-/** Set to "true" on every message re-delivered by a replay. */
-export const REPLAY_HEADER = 'x-postbox-replay';
-/** On a replayed queue message: the id the message had when it was first delivered. */
-export const REPLAY_OF_HEADER = 'x-postbox-replay-of';
+// Replays are an archive feature (queues have them too): archive/replay-settings.ts.
+export { checkReplayFrom, REPLAY_HEADER, REPLAY_OF_HEADER } from '../archive/replay-settings';
 
 export interface Topic {
   name: string;
@@ -98,15 +96,4 @@ export function topicFromRow(row: TopicRow): Topic {
     retentionMs: row.retention_ms === null ? null : Number(row.retention_ms),
     createdAt: row.created_at,
   };
-}
-
-export function checkReplayFrom(from: unknown, field = 'from'): Date {
-  const date = from instanceof Date ? from : typeof from === 'string' ? new Date(from) : new Date(Number.NaN);
-  if (from === undefined || from === null || Number.isNaN(date.getTime())) {
-    throw new InvalidInputError(field, 'must be an ISO-8601 time');
-  }
-  if (date.getTime() < TIME_RANGE.min || date.getTime() > TIME_RANGE.max) {
-    throw new InvalidInputError(field, 'must be a time between years 0001 and 9999');
-  }
-  return date;
 }

@@ -19,7 +19,7 @@ import { notifyQueues } from './wakeup';
  * statements: insert commit 1.40 ms then a bare NOTIFY 0.72 ms, against
  * 1.77 ms for the insert carrying the NOTIFY (heard at 1.72 ms). Through
  * Postbox.send, one message every 5 ms heard by an idle LISTEN: p50 0.81×
- * of insert-then-NOTIFY (2.41 → 1.93 ms; scratch/send-ab.ts, paired rounds).
+ * of insert-then-NOTIFY (2.41 → 1.93 ms, paired rounds of the two on one machine).
  *
  * Group-committed sends (group-commit-sender.ts) find the client idle at
  * every batch, one statement per queue being in flight, so they NOTIFY in

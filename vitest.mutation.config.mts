@@ -1,0 +1,9 @@
+import base from './vitest.config.mts';
+
+// The specs StrykerJS runs against each mutant of libs/core/src/messages
+// (stryker.config.json): the message lifecycle through the library and psql.
+// (mergeConfig would append to `include`, running the whole suite.)
+export default {
+  ...base,
+  test: { ...base.test, include: ['test/conformance/**/*.spec.ts', 'test/messages.spec.ts'] },
+};
