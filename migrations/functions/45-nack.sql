@@ -20,21 +20,26 @@ as $$ select least(max_ms, initial_ms * power(2, greatest(attempts - 1, 0))) * (
 -- arrays, plan checked by test/receipt-plans.spec.ts); both call
 -- retry_delay_ms and dead_letter, and test/conformance runs every
 -- branch through both.
+-- dead_now: dead-letter these at once, attempts left or not (a handler's
+-- UnrecoverableError; an invalid body). The signature without it is dropped
+-- here so that calls with defaults stay unambiguous.
+drop function if exists :POSTBOX_SCHEMA.nack_messages(text, bigint[], bigint[], text[], bigint[], boolean);
 create or replace function :POSTBOX_SCHEMA.nack_messages(
   queue_name text, ids bigint[], tokens bigint[], errors text[] default null, delays_ms bigint[] default null,
-  held_lock boolean default false
+  held_lock boolean default false, dead_now boolean[] default null
 ) returns table (id bigint, lease_token bigint, outcome text)
 language sql as $$
   with q as (
     select max_attempts, backoff_initial_ms, backoff_max_ms from :POSTBOX_SCHEMA.queues where name = queue_name
   ),
   input as (
-    select u.id, u.token, left(u.error, 10000) as error, u.delay_ms
-    from unnest(ids, tokens, coalesce(errors, array[]::text[]), coalesce(delays_ms, array[]::bigint[]))
-      as u(id, token, error, delay_ms)
+    select u.id, u.token, left(u.error, 10000) as error, u.delay_ms, coalesce(u.dead_now, false) as dead_now
+    from unnest(ids, tokens, coalesce(errors, array[]::text[]), coalesce(delays_ms, array[]::bigint[]),
+                coalesce(dead_now, array[]::boolean[]))
+      as u(id, token, error, delay_ms, dead_now)
   ),
   target as (
-    select m.id, i.token, i.error, i.delay_ms,
+    select m.id, i.token, i.error, i.delay_ms, i.dead_now,
            m.attempts + case when held_lock and m.attempts < q.max_attempts then 1 else 0 end as attempts,
            held_lock and m.attempts >= q.max_attempts as lease_expired
     from :POSTBOX_SCHEMA.messages m
@@ -51,12 +56,12 @@ language sql as $$
         available_at = statement_timestamp() + interval '1 millisecond' * coalesce(
           x.delay_ms, :POSTBOX_SCHEMA.retry_delay_ms(x.attempts, q.backoff_initial_ms, q.backoff_max_ms))
     from target x, q
-    where m.id = any(ids) and m.id = x.id and x.attempts < q.max_attempts
+    where m.id = any(ids) and m.id = x.id and x.attempts < q.max_attempts and not x.dead_now
     returning m.id, x.token
   ),
   exhausted as (
     delete from :POSTBOX_SCHEMA.messages m using target x, q
-    where m.id = any(ids) and m.id = x.id and x.attempts >= q.max_attempts
+    where m.id = any(ids) and m.id = x.id and (x.attempts >= q.max_attempts or x.dead_now)
     returning m.id, x.token, :POSTBOX_SCHEMA.dead_letter(m, x.attempts, x.error, x.lease_expired)
   )
   select r.id, r.token, 'retried' from retried r
@@ -66,13 +71,17 @@ $$;
 
 -- Nack one receipt: 'retried', 'dead' (dead-lettered), or null when the
 -- receipt matched no current delivery.
-create or replace function :POSTBOX_SCHEMA.nack(receipt text, error text default null, delay_ms bigint default null)
+-- dead_letter: dead-letter it now (see nack_messages' dead_now).
+drop function if exists :POSTBOX_SCHEMA.nack(text, text, bigint);
+create or replace function :POSTBOX_SCHEMA.nack(
+  receipt text, error text default null, delay_ms bigint default null, dead_letter boolean default false
+)
 returns text
 language sql as $$
   select n.outcome from :POSTBOX_SCHEMA.nack_messages(
     (select m.queue from :POSTBOX_SCHEMA.messages m where m.id = split_part(receipt, '.', 1)::bigint),
     array[split_part(receipt, '.', 1)::bigint], array[split_part(receipt, '.', 2)::bigint],
-    array[error], array[delay_ms]) n
+    array[error], array[delay_ms], false, array[dead_letter]) n
 $$;
 
 -- Sets the lease of a delivery to end visibility_timeout_ms from now (SQS

@@ -29,6 +29,17 @@ export class QueueNotFoundError extends NotFoundError {
   }
 }
 
+/**
+ * Thrown by a handler when retrying cannot help (a malformed body, a
+ * permanently rejected payment): the message is dead-lettered at once with
+ * this error, whatever attempts it has left. BullMQ's UnrecoverableError,
+ * Oban's `{:discard, reason}`. A body that fails the consumer's `bodySchema`
+ * dies the same way.
+ */
+export class UnrecoverableError extends Error {
+  override name = 'UnrecoverableError';
+}
+
 /** The request conflicts with the stored state: maps to 409. */
 export class ConflictError extends PostboxError {
   override name = 'ConflictError';

@@ -24,6 +24,7 @@ export {
   NotFoundError,
   PostboxError,
   QueueNotFoundError,
+  UnrecoverableError,
 } from './errors';
 // Exactly-once consumers
 export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
@@ -53,6 +54,13 @@ export {
 export type { NackItem, NackResult } from './messages/nack';
 export { MESSAGE_STATES, type MessageState, type PeekedMessage } from './messages/peek';
 export { MAX_BATCH, type SendResult, send, sendBatch } from './messages/send';
+// Typed messages: any Standard Schema validator checks bodies before a handler sees them
+export type {
+  SchemaOutput,
+  StandardSchemaIssue,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from './messages/standard-schema';
 // The client
 export {
   Postbox,

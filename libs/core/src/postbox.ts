@@ -16,7 +16,7 @@ import { type ClaimOptions, claim } from './messages/claim';
 import { type DeleteMessageOptions, deleteMessage } from './messages/delete-message';
 import { extend } from './messages/extend';
 import { GroupCommitSender } from './messages/group-commit-sender';
-import type { OutgoingMessage, ReceivedMessage } from './messages/message';
+import type { ExplicitBody, OutgoingMessage, ReceivedMessage } from './messages/message';
 import { type NackItem, nack } from './messages/nack';
 import { type MessageState, peek } from './messages/peek';
 import { ReceiveWaiters } from './messages/receive-waiters';
@@ -212,11 +212,15 @@ export class Postbox {
   }
 
   /** Outside a transaction, concurrent sends to one queue share a statement (group commit: group-commit-sender.ts). */
-  send(queue: string, message: OutgoingMessage, { trx }: SendCallOptions = {}) {
+  send<T = unknown>(queue: string, message: OutgoingMessage<ExplicitBody<T>>, { trx }: SendCallOptions = {}) {
     if (!trx) return this.sender.send(queue, message);
     return send(trx, queue, message, { ...this.opts, notifier: this.notifier });
   }
-  sendBatch(queue: string, messages: readonly OutgoingMessage[], { trx }: SendCallOptions = {}): Promise<SendResult> {
+  sendBatch<T = unknown>(
+    queue: string,
+    messages: readonly OutgoingMessage<ExplicitBody<T>>[],
+    { trx }: SendCallOptions = {},
+  ): Promise<SendResult> {
     return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier });
   }
 
@@ -353,12 +357,20 @@ export class Postbox {
   }
 
   /** Starts a consumer; close() (or consumer.stop()) drains it. */
-  async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
+  async consume<T = unknown>(
+    queue: string,
+    handler: MessageHandler<T>,
+    options: ConsumeOptions<T> = {},
+  ): Promise<Consumer> {
     if (this.closed) throw new Error('Postbox is closed');
-    const consumer = new Consumer({ db: this.db, schema: this.schema, listener: this.listener }, queue, handler, {
-      onError: (error) => this.onError(error),
-      ...options,
-    });
+    // With a bodySchema the handler only ever sees checked bodies (consumer/check-body.ts);
+    // without one, T is the caller's claim about what the queue holds.
+    const consumer = new Consumer(
+      { db: this.db, schema: this.schema, listener: this.listener },
+      queue,
+      handler as MessageHandler,
+      { onError: (error) => this.onError(error), ...(options as ConsumeOptions) },
+    );
     await this.listener.start();
     await consumer.start();
     this.consumers.add(consumer);

@@ -1,4 +1,4 @@
-import type { SubscribeOptions } from 'postbox';
+import type { StandardSchemaV1, SubscribeOptions } from 'postbox';
 import type { ConsumerDefaults } from './postbox-module-options';
 
 /** Metadata keys the decorators write and the explorer reads. */
@@ -15,6 +15,12 @@ export interface QueueHandlerOptions extends ConsumerDefaults {
    * code gives the name explicitly, since the inbox is keyed by it.
    */
   exactlyOnce?: boolean | { consumer: string };
+  /**
+   * Checks each body with a Standard Schema validator (zod, valibot,
+   * arktype…) before the method runs: the method gets the schema's output; a
+   * body the schema rejects is dead-lettered with the validator's messages.
+   */
+  bodySchema?: StandardSchemaV1;
 }
 
 export interface QueueHandlerMetadata {

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { ReceivedMessage } from '../messages/message';
+import type { StandardSchemaV1 } from '../messages/standard-schema';
 
 export interface HandlerContext {
   /** Aborted when the lease is lost (an extend found the receipt stale) or the consumer is force-stopped. */
@@ -13,9 +14,19 @@ export interface HandlerContext {
   trx?: Transaction<any>;
 }
 
-export type MessageHandler = (message: ReceivedMessage, context: HandlerContext) => unknown | Promise<unknown>;
+export type MessageHandler<T = unknown> = (
+  message: ReceivedMessage<T>,
+  context: HandlerContext,
+) => unknown | Promise<unknown>;
 
-export interface ConsumeOptions {
+export interface ConsumeOptions<T = unknown> {
+  /**
+   * Checks each body before the handler sees it, with any Standard Schema
+   * validator (zod, valibot, arktype…): the handler receives the schema's
+   * output, typed; a body it rejects is dead-lettered at once with the
+   * validator's messages as its last error, never handed to the handler.
+   */
+  bodySchema?: StandardSchemaV1<unknown, T>;
   /** Handlers running at once. Default 10. */
   concurrency?: number;
   /**

@@ -1,5 +1,6 @@
 import type { Executor } from '../database/database';
 import { processExactlyOnce } from '../inbox/process-exactly-once';
+import { checkBody, isUnrecoverable } from './check-body';
 import { type Held, type Outcome, signalOf } from './claim-source';
 import type { ConsumeOptions, MessageHandler } from './consumer-options';
 import type { DeliveryEvents } from './delivery-events';
@@ -15,12 +16,20 @@ export async function handleMessage(
   db: Executor,
   held: Held,
   handler: MessageHandler,
-  { exactlyOnce, schema, onError }: Pick<ConsumeOptions, 'exactlyOnce' | 'onError'> & { schema?: string },
+  {
+    exactlyOnce,
+    schema,
+    onError,
+    bodySchema,
+  }: Pick<ConsumeOptions, 'exactlyOnce' | 'onError' | 'bodySchema'> & {
+    schema?: string;
+  },
   events: DeliveryEvents,
 ): Promise<Outcome | null> {
-  const { message } = held;
-  events.delivered(message);
+  events.delivered(held.message);
+  let message = held.message;
   try {
+    if (bodySchema) message = await checkBody(message, bodySchema);
     if (exactlyOnce) {
       // Inbox row, handler effects and ack commit as one transaction.
       const result = await processExactlyOnce(
@@ -44,6 +53,6 @@ export async function handleMessage(
   } catch (error) {
     events.handled(message, error);
     onError?.(error, { queue: message.queue, messageId: message.id });
-    return { ack: false, error: describeError(error) };
+    return { ack: false, error: describeError(error), deadLetter: isUnrecoverable(error) };
   }
 }

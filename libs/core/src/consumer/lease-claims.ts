@@ -94,7 +94,8 @@ export class LeaseClaims implements ClaimSource {
 
   settle(held: Held, outcome: Outcome): void {
     if (outcome.ack) this.pendingAcks.push(held.message.receipt);
-    else this.pendingNacks.push({ receipt: held.message.receipt, error: outcome.error });
+    else
+      this.pendingNacks.push({ receipt: held.message.receipt, error: outcome.error, deadLetter: outcome.deadLetter });
     void this.flush();
   }
 

@@ -2,7 +2,7 @@ import type { Delivery } from '../database/receipt';
 import type { LockedMessage } from '../messages/claim-locked';
 import type { FailedDelivery } from '../messages/nack';
 
-export type Outcome = { ack: true } | { ack: false; error: string } | { release: true };
+export type Outcome = { ack: true } | { ack: false; error: string; deadLetter?: boolean } | { release: true };
 
 /**
  * One lock-mode claim: its rows stay locked by an open transaction until
@@ -31,7 +31,13 @@ export class LockedBatch {
     if ('release' in outcome) {
       // Nothing to write: the commit drops the lock and the row is ready again, no attempt counted.
     } else if (outcome.ack) this.acks.push({ id: message.id, token: message.leaseToken });
-    else this.failures.push({ id: message.id, token: message.leaseToken, error: outcome.error });
+    else
+      this.failures.push({
+        id: message.id,
+        token: message.leaseToken,
+        error: outcome.error,
+        deadLetter: outcome.deadLetter,
+      });
     if (this.unsettled.size === 0) this.finish();
   }
 

@@ -2,8 +2,16 @@ import { InvalidInputError } from '../errors';
 import { assertPostgresJson, assertPostgresText } from './postgres-text';
 
 /** What a producer sends. */
-export interface OutgoingMessage {
-  body: unknown;
+/**
+ * T as written by the caller, never inferred from the argument: `send(q, m)`
+ * takes any JSON, `send<Order>(q, m)` checks m's body against Order (and a
+ * batch of mixed bodies is not refused for lacking a common type). NoInfer's
+ * effect without needing TypeScript 5.4.
+ */
+export type ExplicitBody<T> = [T][T extends unknown ? 0 : never];
+
+export interface OutgoingMessage<T = unknown> {
+  body: T;
   headers?: Record<string, string>;
   /** Invisible for this long after the send (the SQS DelaySeconds). */
   delayMs?: number;
@@ -18,11 +26,11 @@ export interface OutgoingMessage {
 }
 
 /** What a consumer receives. */
-export interface ReceivedMessage {
+export interface ReceivedMessage<T = unknown> {
   id: string;
   receipt: string;
   queue: string;
-  body: unknown;
+  body: T;
   headers: Record<string, string>;
   /** Deliveries so far, this one included. */
   attempts: number;

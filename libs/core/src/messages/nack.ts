@@ -13,6 +13,8 @@ export interface NackItem {
   error?: string | null;
   /** Retry after exactly this long instead of the queue's backoff. */
   delayMs?: number | null;
+  /** Dead-letter now, whatever attempts are left (a handler's UnrecoverableError). */
+  deadLetter?: boolean;
 }
 
 export interface NackResult {
@@ -51,7 +53,12 @@ export async function nack(
   const rows = await nackDeliveries(
     db,
     queue,
-    items.map((item, i) => ({ ...(parsed[i] as ParsedReceipt), error: item.error, delayMs: item.delayMs })),
+    items.map((item, i) => ({
+      ...(parsed[i] as ParsedReceipt),
+      error: item.error,
+      delayMs: item.delayMs,
+      deadLetter: item.deadLetter,
+    })),
     { schema },
   );
   const touched = new Set(rows.map((r) => deliveryKey(r.id, r.token as string)));
@@ -67,6 +74,7 @@ export async function nack(
 export interface FailedDelivery extends Delivery {
   error?: string | null;
   delayMs?: number | null;
+  deadLetter?: boolean;
 }
 
 /**
@@ -106,13 +114,14 @@ export function nackStatement(
         ${items.map((r) => r.id)}::bigint[],
         ${items.map((r) => r.token)}::bigint[],
         ${items.map((i) => (i.error == null ? null : String(i.error).slice(0, MAX_ERROR_LENGTH)))}::text[],
-        ${items.map((i) => i.delayMs ?? null)}::bigint[]
-      ) as r(id, token, error, delay_ms)
+        ${items.map((i) => i.delayMs ?? null)}::bigint[],
+        ${items.map((i) => i.deadLetter === true)}::boolean[]
+      ) as r(id, token, error, delay_ms, dead_now)
     ),
     target as (
       -- (a lock-mode delivery of a row whose final lease already ran out is
       -- not counted again: it dies with the attempts it had)
-      select m.id, i.token, i.error, i.delay_ms,
+      select m.id, i.token, i.error, i.delay_ms, i.dead_now,
              m.attempts + case when m.attempts < q.max_attempts then ${counted}::int else 0 end as attempts,
              ${counted}::int = 1 and m.attempts >= q.max_attempts as lease_expired
       from ${t.messages} m
@@ -131,12 +140,12 @@ export function nackStatement(
           available_at = statement_timestamp() + interval '1 millisecond' * coalesce(
             x.delay_ms, ${sql.id(t.schema, 'retry_delay_ms')}(x.attempts, q.backoff_initial_ms, q.backoff_max_ms))
       from target x, q
-      where m.id = any(${ids}) and m.id = x.id and x.attempts < q.max_attempts
+      where m.id = any(${ids}) and m.id = x.id and x.attempts < q.max_attempts and not x.dead_now
       returning m.id, x.token
     ),
     exhausted as (
       delete from ${t.messages} m using target x, q
-      where m.id = any(${ids}) and m.id = x.id and x.attempts >= q.max_attempts
+      where m.id = any(${ids}) and m.id = x.id and (x.attempts >= q.max_attempts or x.dead_now)
       returning m.id, x.token, ${deadLetter(t, sql`m`, sql`x.attempts`, sql`x.error`, sql`x.lease_expired`)} as dead_letter_queue
     )
     select id, token, 'retried' as outcome from retried
