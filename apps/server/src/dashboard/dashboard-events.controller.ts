@@ -5,7 +5,7 @@ import type { NameSource } from '../auth/name-sources';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import type { HttpResponse } from '../http-types';
 import { HistoryQuery } from './history-query.dto';
-import { sparklines } from './sparklines';
+import { sparklineSpan, sparklines } from './sparklines';
 import type { Sample } from './stats-history';
 import { StatsSampler } from './stats-sampler';
 import { type ChartPoint, queuePoint, visibleGlob, visibleSample } from './visible-sample';
@@ -80,10 +80,13 @@ export class DashboardEventsController {
   @Get('sparklines')
   @RequiresScope('read', () => [])
   @ApiOkResponse({
-    description: '{queues: {name: [waiting messages, one a minute over the kept hour]}} for the queues the key sees',
+    description:
+      '{from, to, queues: {name: [waiting messages, 60 points from `from` to `to`]}} for the queues the key sees',
   })
-  sparklines(@Req() req: AuthRequest): { queues: Record<string, (number | null)[]> } {
-    return { queues: sparklines(this.sampler.history.samples(), visibleGlob(req.postboxKey)) };
+  sparklines(@Req() req: AuthRequest): { from: number; to: number; queues: Record<string, (number | null)[]> } {
+    const samples = this.sampler.history.samples();
+    const now = Date.now();
+    return { ...sparklineSpan(samples, now), queues: sparklines(samples, visibleGlob(req.postboxKey), now) };
   }
 
   @Get('events')

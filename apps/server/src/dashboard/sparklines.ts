@@ -1,6 +1,11 @@
 import { nameMatches } from 'postbox';
 import type { Sample } from './stats-history';
 
+/** The time span the buckets cover: from the first kept sample to now. */
+export function sparklineSpan(samples: readonly Sample[], now = Date.now()): { from: number; to: number } {
+  return { from: samples.find((s) => !s.error)?.at ?? now, to: now };
+}
+
 /** Points per line: one a minute over the kept hour, small enough to send for every queue at once. */
 export const SPARKLINE_POINTS = 60;
 

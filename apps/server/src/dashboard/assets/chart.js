@@ -59,8 +59,8 @@ export function Chart({ points, series, height = 170, format = String, title, te
   return html`
     <div class="chart" ref=${ref} data-testid=${testid}>
       ${
-        title &&
-        html`<div class="chart-title">${title}
+        (title || series.length > 1) &&
+        html`<div class="chart-title"><span>${title ?? ''}</span>
         <span class="legend">${series.map((s) => html`<span><i style=${`background:${s.color}`}></i>${s.label}</span>`)}</span></div>`
       }
       ${

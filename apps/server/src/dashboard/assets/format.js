@@ -49,3 +49,6 @@ export const COLORS = {
   deadLettered: '#ef4444',
   age: '#64748b',
 };
+
+/** A schedule's next tick: "in 3 min", or "due" once its time has passed (a runner picks it up within a second). */
+export const nextTick = (iso) => (!iso ? 'soon' : new Date(iso).getTime() <= Date.now() ? 'due now' : ago(iso));

@@ -1,6 +1,6 @@
 // Overview: totals, the last hour's charts, every queue, topics, half messages and schedules.
 import { Chart } from './chart.js';
-import { age, ago, COLORS, num, rate } from './format.js';
+import { age, COLORS, nextTick, num, rate } from './format.js';
 import { useApi, useLive } from './live.js';
 import { QueueTable } from './queues-page.js';
 import { TopicList } from './topic-page.js';
@@ -34,7 +34,7 @@ function Schedules() {
   if (schedules.loaded && list.length === 0) return html`<${Empty}>No schedules.</${Empty}>`;
   return html`<ul class="plain-list">${list.slice(0, 6).map(
     (s) => html`<li><a href="#/schedules">${s.name}</a>
-    <span class="muted">${s.paused ? 'paused' : s.nextAt ? `next ${ago(s.nextAt)}` : 'next tick soon'}</span></li>`,
+    <span class="muted">${s.paused ? 'paused' : `next ${nextTick(s.nextAt)}`}</span></li>`,
   )}</ul>`;
 }
 

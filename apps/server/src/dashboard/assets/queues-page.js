@@ -10,14 +10,10 @@ const Depth = ({ value, color, testid }) =>
   html`<td class="num" data-testid=${testid}>${value > 0 ? html`<span class="depth"><i style=${`background:${color}`}></i>${num(value)}</span>` : html`<span class="zero">0</span>`}</td>`;
 
 /** Waiting messages over the last hour per queue, read again every 30 s (from the service's memory). */
-function useSparklines() {
-  const [lines, setLines] = useState({});
+export function useSparklines() {
+  const [lines, setLines] = useState({ queues: {} });
   useEffect(() => {
-    const load = () =>
-      api('GET', '/v1/dashboard/sparklines').then(
-        (a) => setLines(a.queues),
-        () => {},
-      );
+    const load = () => api('GET', '/v1/dashboard/sparklines').then(setLines, () => {});
     load();
     const timer = setInterval(load, 30_000);
     return () => clearInterval(timer);
@@ -61,7 +57,7 @@ export function QueueTable({ limit }) {
           }}>
             <td><a href=${`#/queues/${encodeURIComponent(x.name)}`} class="name">${x.name}</a>
               ${groupOf.has(x.name) && html`<div class="sub">${groupOf.get(x.name)}</div>`}</td>
-            <td><${Sparkline} values=${lines[x.name]} /></td>
+            <td><${Sparkline} values=${lines.queues[x.name]} /></td>
             <${Depth} value=${x.ready} color=${COLORS.ready} testid="ready" />
             <${Depth} value=${x.inFlight} color=${COLORS.inFlight} />
             <${Depth} value=${x.delayed} color=${COLORS.delayed} />

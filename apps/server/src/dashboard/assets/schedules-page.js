@@ -1,6 +1,6 @@
 // Recurring messages: when each fires next, pause/resume, delete.
 import { api, can, q } from './api.js';
-import { ago, duration, time } from './format.js';
+import { ago, duration, nextTick, time } from './format.js';
 import { useApi } from './live.js';
 import { Badge, Card, confirm, Empty, ErrorNote, html, run } from './ui.js';
 
@@ -35,7 +35,7 @@ export function SchedulesPage() {
             <td class="name">${s.name} ${s.paused && html`<${Badge} kind="warn">paused</${Badge}>`}</td>
             <td>${s.queue ? html`<a href=${`#/queues/${q(s.queue)}`}>${s.queue}</a>` : html`<a href=${`#/topics/${q(s.topic)}`}>${s.topic}</a>`}</td>
             <td class="mono">${s.cron ? `${s.cron} (${s.timezone ?? 'UTC'})` : duration(s.everyMs)}</td>
-            <td title=${time(s.nextAt)}>${s.paused ? '–' : ago(s.nextAt)}</td>
+            <td title=${time(s.nextAt)}>${s.paused ? '–' : nextTick(s.nextAt)}</td>
             <td title=${time(s.lastAt)}>${ago(s.lastAt)}</td>
             <td>${s.missed ?? 'skip'}</td>
             <td class="row-actions">${

@@ -1,8 +1,10 @@
 // Topics: their consumer groups with live depth, and replay of a group from a point in time.
 import { useState } from 'preact/hooks';
 import { api, can, q } from './api.js';
+import { Chart } from './chart.js';
 import { age, duration, num, time } from './format.js';
 import { useLive } from './live.js';
+import { useSparklines } from './queues-page.js';
 import { Badge, Card, confirm, Empty, html, run } from './ui.js';
 
 /** A group with its queue's depth from the latest sample. */
@@ -67,6 +69,21 @@ function Replay({ topic, group }) {
   </div>`;
 }
 
+const PALETTE = ['#3b82f6', '#10b981', '#f59e0b', '#8b5cf6', '#ef4444', '#0ea5e9', '#ec4899', '#64748b'];
+
+/** Waiting messages per group over the kept hour, from the sparkline buckets. */
+function GroupChart({ groups }) {
+  const lines = useSparklines();
+  const n = Object.values(lines.queues)[0]?.length ?? 0;
+  const points = Array.from({ length: n }, (_, i) => {
+    const point = { at: lines.from + ((lines.to - lines.from) * (i + 1)) / n };
+    for (const g of groups) point[g.group] = lines.queues[g.queue]?.[i] ?? null;
+    return point;
+  }).filter((p) => groups.some((g) => p[g.group] !== null));
+  return html`<${Chart} testid="chart-groups" points=${points} format=${num} height=${150}
+    series=${groups.map((g, i) => ({ key: g.group, label: g.group, color: PALETTE[i % PALETTE.length] }))} />`;
+}
+
 export function TopicPage({ name }) {
   const state = useLive();
   if (!state.catalog) return html`<div class="skeleton" />`;
@@ -75,6 +92,7 @@ export function TopicPage({ name }) {
   return html`
     <header class="page-head"><div><div class="crumbs"><a href="#/topics">Topics</a> /</div><h1>${t.name}</h1>
       <p class="muted">Created ${time(t.createdAt)} · ${t.retentionMs ? `published messages kept ${duration(t.retentionMs)} for replay` : 'no retention: replay finds nothing'}</p></div></header>
+    ${t.groups.length > 0 && html`<${Card} title="Waiting per group, last hour"><${GroupChart} groups=${t.groups} /></${Card}>`}
     <${Card} title="Consumer groups">
       ${
         t.groups.length === 0
