@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { knownToArchive } from '../libs/core/src/messages/acked-retention-cache';
 import { claim } from '../libs/core/src/messages/claim';
+import { redrive } from '../libs/core/src/messages/redrive';
 import { sendBatch } from '../libs/core/src/messages/send';
 import type { Postbox } from '../libs/core/src/postbox';
 import { useTestDatabase } from './setup/test-database';
@@ -337,5 +339,81 @@ describe('messages', () => {
       await postbox.send('outbox', { body: 'committed' }, { trx });
     });
     expect((await postbox.receive('outbox', { max: 10 })).map((m) => m.body)).toEqual(['committed']);
+  });
+
+  it('rejects out-of-range claim, nack and redrive input naming the field, and changes nothing', async () => {
+    await postbox.createQueue('bounds');
+    const { id } = await postbox.send('bounds', { body: 1 });
+    for (const max of [0, 1001, 1.5]) {
+      await expect(postbox.receive('bounds', { max })).rejects.toThrow('max must be an integer between 1 and 1000');
+    }
+    for (const visibilityTimeoutMs of [0, 43_200_001, 2.5]) {
+      await expect(postbox.receive('bounds', { visibilityTimeoutMs })).rejects.toThrow(
+        'visibilityTimeoutMs must be an integer between 1 and 43200000',
+      );
+    }
+    // The bounds themselves are accepted.
+    const [m] = await postbox.receive('bounds', { max: 1000, visibilityTimeoutMs: 43_200_000 });
+    expect(m?.id).toBe(id);
+    const max = 365 * 24 * 3600 * 1000;
+    for (const delayMs of [-1, max + 1, 0.5]) {
+      await expect(postbox.nack('bounds', [{ receipt: m?.receipt as string, delayMs }])).rejects.toMatchObject({
+        field: 'delayMs',
+        message: `delayMs must be an integer between 0 and ${max}`,
+      });
+    }
+    await expect(
+      postbox.nack('bounds', [{ receipt: m?.receipt as string }, { receipt: m?.receipt as string, delayMs: -1 }]),
+    ).rejects.toMatchObject({ field: 'items[1].delayMs' });
+    await expect(postbox.nack('bounds', [{ receipt: 'nope' }])).rejects.toThrow('receipts[0] is not a receipt');
+    await expect(postbox.redrive('bounds', ['1', 'x'])).rejects.toMatchObject({
+      field: 'ids[1]',
+      message: 'ids[1] must be a message id (digits, within bigint)',
+    });
+    expect(await postbox.nack('bounds', [])).toEqual({ retried: 0, deadLettered: 0, stale: [] });
+    // Nothing above touched the delivery: it is still leased with its receipt, attempts 1.
+    expect(await postbox.peek('bounds', 'inFlight')).toMatchObject([{ id, attempts: 1, lastError: null }]);
+    expect(await postbox.nack('bounds', [{ receipt: m?.receipt as string, delayMs: max }])).toMatchObject({
+      retried: 1,
+    });
+  });
+
+  it('keeps at most 10,000 characters of a nack error', async () => {
+    await postbox.createQueue('long-error');
+    await postbox.send('long-error', { body: 1 });
+    const [m] = await postbox.receive('long-error');
+    await postbox.nack('long-error', [{ receipt: m?.receipt as string, error: 'e'.repeat(20_000) }]);
+    const [retried] = await postbox.peek('long-error', 'delayed');
+    expect(retried?.lastError).toBe('e'.repeat(10_000));
+  });
+
+  it('remembers after an ack whether the queue archives, and detects again when no delivery matched', async () => {
+    await postbox.createQueue('kept-acks', { retentionMs: 3_600_000 });
+    await postbox.createQueue('plain-acks');
+    expect(knownToArchive(postbox.db, postbox.schema, 'kept-acks')).toBeUndefined();
+    await postbox.ack('kept-acks', ['1.1']);
+    expect(knownToArchive(postbox.db, postbox.schema, 'kept-acks')).toBeUndefined();
+    for (const queue of ['kept-acks', 'plain-acks']) {
+      await postbox.send(queue, { body: queue });
+      const [m] = await postbox.receive(queue);
+      expect(await postbox.ack(queue, [m?.receipt as string])).toEqual({ acked: 1, stale: [] });
+    }
+    expect(knownToArchive(postbox.db, postbox.schema, 'kept-acks')).toBe(true);
+    expect(knownToArchive(postbox.db, postbox.schema, 'plain-acks')).toBe(false);
+    expect(await countRows('archived_messages', 'kept-acks')).toBe(1);
+    expect(await countRows('archived_messages', 'plain-acks')).toBe(0);
+  });
+
+  it('redrive wakes the queue after its commit, and only when it moved something', async () => {
+    await postbox.createQueue('woken-redrive', { maxAttempts: 1 });
+    await postbox.send('woken-redrive', { body: 1 });
+    const [m] = await postbox.receive('woken-redrive');
+    await postbox.nack('woken-redrive', [{ receipt: m?.receipt as string }]);
+    const woken: (readonly string[])[] = [];
+    const wakeup = (queues: readonly string[]) => woken.push(queues);
+    expect(await redrive(postbox.db, 'woken-redrive', ['999999'], { wakeup })).toBe(0);
+    expect(woken).toEqual([]);
+    expect(await redrive(postbox.db, 'woken-redrive', undefined, { wakeup })).toBe(1);
+    expect(woken).toEqual([['woken-redrive']]);
   });
 });

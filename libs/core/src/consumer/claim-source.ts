@@ -15,7 +15,7 @@ export interface Held {
 }
 
 /** A handler's result, for the source to write back. */
-export type Outcome = { ack: true } | { ack: false; error: string; deadLetter?: boolean };
+export type Outcome = { ack: true } | { ack: false; error: string | null; deadLetter?: boolean };
 
 /** What a claim source may ask of the run loop that owns it. */
 export interface SourceContext {

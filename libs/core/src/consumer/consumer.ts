@@ -10,8 +10,6 @@ import { handleMessage } from './handle-message';
 import { LeaseClaims } from './lease-claims';
 import { LockClaims } from './lock-claims';
 
-export { describeError } from './describe-error';
-
 /** The most one claim statement takes (messages/claim.ts): the lease-mode claim sizer's ceiling by default. */
 const MAX_CLAIM = 1000;
 

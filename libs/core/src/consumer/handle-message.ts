@@ -1,10 +1,10 @@
 import type { Executor } from '../database/database';
+import { describeError } from '../errors';
 import { processExactlyOnce } from '../inbox/process-exactly-once';
 import { checkBody, isUnrecoverable } from './check-body';
 import { type Held, type Outcome, signalOf } from './claim-source';
 import type { ConsumeOptions, MessageHandler } from './consumer-options';
 import type { DeliveryEvents } from './delivery-events';
-import { describeError } from './describe-error';
 
 /**
  * Runs the handler on one message and returns what the claim source must

@@ -16,9 +16,6 @@ const MAX_OPEN_LOCKED_BATCHES = 3;
 // biome-ignore lint/suspicious/noExplicitAny: the caller's Kysely<TheirDB> must fit
 type OpenTransaction = ControlledTransaction<any>;
 
-/** What a lock-mode consumer records when it finds a lease-mode delivery that already used its last attempt. */
-const EXPIRED_ON_FINAL_ATTEMPT = 'visibility timeout expired on the final attempt';
-
 /** A held message and the open claim transaction holding its row. */
 interface LockHeld extends Held {
   message: LockedMessage;
@@ -98,7 +95,9 @@ export class LockClaims implements ClaimSource {
     this.openBatches.add(open);
     const held: LockHeld[] = [];
     for (const message of messages) {
-      if (message.exhausted) batch.settle(message, { ack: false, error: EXPIRED_ON_FINAL_ATTEMPT });
+      // A lease-mode delivery that already used its last attempt: no error of
+      // ours, so the dead_letter SQL function records why (dead_letter_reason).
+      if (message.exhausted) batch.settle(message, { ack: false, error: null });
       else held.push({ message, leaseEndsAt: Number.POSITIVE_INFINITY, batch });
     }
     return { held, full: messages.length === want };

@@ -2,7 +2,7 @@ import type { Delivery } from '../database/receipt';
 import type { LockedMessage } from '../messages/claim-locked';
 import type { FailedDelivery } from '../messages/nack';
 
-export type Outcome = { ack: true } | { ack: false; error: string; deadLetter?: boolean } | { release: true };
+export type Outcome = { ack: true } | { ack: false; error: string | null; deadLetter?: boolean } | { release: true };
 
 /**
  * One lock-mode claim: its rows stay locked by an open transaction until
