@@ -73,6 +73,24 @@ describe('maintenance', () => {
     expect(left).toEqual([{ id: pending }]);
   });
 
+  it('removes expired messages no claim has met (a lock-only or idle queue): dead-lettered or dropped as the queue says', async () => {
+    await postbox.createQueue('ttl-idle', { messageTtlMs: 60_000 });
+    await postbox.createQueue('ttl-drop', { messageTtlMs: 60_000, expiredTo: 'drop' });
+    const past = new Date(Date.now() - 1_000);
+    await postbox.sendBatch('ttl-idle', [{ body: 'stale', expiresAt: past }, { body: 'fresh' }]);
+    await postbox.sendBatch('ttl-drop', [{ body: 'stale', expiresAt: past }]);
+    const passes = await postbox.maintenance.runOnce();
+    expect(passes.find((p) => p.sweep === 'expired-messages')?.changed).toBe(2);
+    const { rows: live } = await client.query(
+      "select queue, body from postbox.messages where queue like 'ttl-%' order by queue, id",
+    );
+    expect(live).toEqual([{ queue: 'ttl-idle', body: 'fresh' }]);
+    const { rows: dead } = await client.query(
+      "select queue, body, last_error from postbox.dead_letters where queue like 'ttl-%'",
+    );
+    expect(dead).toEqual([{ queue: 'ttl-idle', body: 'stale', last_error: 'expired' }]);
+  });
+
   it('lets one process run a sweep at a time: the others skip the pass', async () => {
     await client.query(`insert into postbox.inbox (consumer, message_id, processed_at)
       select 'bulk', g, now() - interval '8 days' from generate_series(1, 20000) g`);

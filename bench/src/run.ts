@@ -282,7 +282,9 @@ async function main(): Promise<void> {
           r.idleTransactionsPerSecond;
         row(`wake-up with ${r.waiters} waiting, p50`, 'ms', false).values.postbox = r.wakeupP50Ms;
         row(`wake-up with ${r.waiters} waiting, p99`, 'ms', false).values.postbox = r.wakeupP99Ms;
-        notes.push(`long polls: ${r.waiters} held, ${r.failed} failed, ${r.wakeups} wake-ups timed`);
+        notes.push(
+          `long polls: ${r.waiters} held, ${r.failed} failed ${JSON.stringify(r.failures)}, ${r.wakeups} wake-ups timed, arrivals ${format(r.arrivalTransactionsPerSecond)} xact/s`,
+        );
       }
     }
 
@@ -295,12 +297,20 @@ async function main(): Promise<void> {
         const at = r.waiting.toLocaleString('en-US');
         row(`queue stats at ${at} waiting, exact count (before), p50`, 'ms', false).values.postbox = r.exactViewP50Ms;
         row(`queue stats at ${at} waiting, p50`, 'ms', false).values.postbox = r.listQueuesP50Ms;
-        row(`GET /v1/queues at ${at} waiting, p50`, 'ms', false).values.postbox = r.restListP50Ms;
-        row(`GET /metrics at ${at} waiting, p50`, 'ms', false).values.postbox = r.metricsP50Ms;
-        const worst = Math.max(r.restListP50Ms, r.metricsP50Ms);
+        const polled = { 'GET /v1/queues': r.restList, 'GET /v1/queues/:q': r.restQueue, 'GET /metrics': r.metrics };
+        for (const [name, t] of Object.entries(polled)) {
+          row(`${name} at ${at} waiting, ${r.callers} callers, p50`, 'ms', false).values.postbox = t.p50Ms;
+          row(`${name} at ${at} waiting, ${r.callers} callers, p99`, 'ms', false).values.postbox = t.p99Ms;
+        }
+        notes.push(
+          `stats: first count in the service ${format(r.firstRestListMs)} ms; ${r.errors} errors; last ready ${r.lastReady} vs exact ${r.exactReady}`,
+        );
+        row(`GET /health (no database) in the same rotation, p50`, 'ms', false).values.postbox = r.health.p50Ms;
+        row(`GET /health (no database) in the same rotation, p99`, 'ms', false).values.postbox = r.health.p99Ms;
+        const worst = Math.max(...Object.values(polled).map((t) => t.p99Ms));
         targets.push({
-          target: `stats and /metrics under 20 ms at ${at} waiting`,
-          measured: `${format(worst)} ms`,
+          target: `stats and /metrics under 20 ms at ${at} waiting (p50 and p99)`,
+          measured: `${format(worst)} ms (worst p99)`,
           met: worst < 20,
         });
       }

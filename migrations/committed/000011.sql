@@ -1,5 +1,5 @@
---! Previous: sha1:2941882b61a529d04595a59d3597d9ae886fc613
---! Hash: sha1:96264b10faf23cdc718dc621c2c0a98e3dca7254
+--! Previous: sha1:8a041cb368059a2887c81a5eb1e9356cc0e22966
+--! Hash: sha1:068152ee36a4c4a20fe51794ba185a950d70267c
 
 -- Issue 14 item 2: a lease claim that leaves the indexed columns alone, so
 -- its UPDATE is HOT (heap-only: no new entry in messages_pkey or

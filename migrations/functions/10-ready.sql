@@ -36,3 +36,23 @@ as $$
     else 'inFlight'
   end
 $$;
+
+-- Whether a message has expired (its queue's messageTtlMs or its own
+-- expiresAt, set at send: 40-send.sql). An expired message is never handed
+-- out: the claim and the lock-mode claim (30-claim.sql, 31-lock.sql) call
+-- this for every candidate and expire the ones it is true for (expire,
+-- 20-dead-letter.sql). Null (no TTL, the default) is never expired: one
+-- null test per candidate, nothing more on the claim's path.
+create or replace function :POSTBOX_SCHEMA.is_expired(expires_at timestamptz, at timestamptz default now())
+returns boolean
+language sql stable parallel safe
+as $$ select expires_at is not null and expires_at <= at $$;
+
+-- Whether the queue's messages may be handed out at all: false while it is
+-- paused (pause_queue, 65-queue-controls.sql). The one place that decides
+-- it; both claims test it once per call (the planner makes it an initPlan:
+-- one primary-key lookup, the row the claim reads for its settings anyway).
+create or replace function :POSTBOX_SCHEMA.may_hand_out(queue_name text)
+returns boolean
+language sql stable parallel safe
+as $$ select exists (select 1 from :POSTBOX_SCHEMA.queues q where q.name = queue_name and not q.paused) $$;

@@ -2,7 +2,10 @@
 -- up to max_messages ready messages straight off messages_claim_idx with
 -- FOR UPDATE SKIP LOCKED, leased by moving available_at forward with a fresh
 -- lease token; FIFO queues only offer each group's head (lowest id); a
--- candidate whose final lease ran out is dead-lettered instead (20-dead-letter.sql).
+-- candidate whose final lease ran out is dead-lettered instead (20-dead-letter.sql);
+-- a paused queue (may_hand_out, 10-ready.sql) offers no candidates; expired
+-- messages (is_expired, 10-ready.sql) are never candidates, and each claim
+-- removes up to max_messages of them (expire_due, 20-dead-letter.sql).
 --
 -- Why a function, when most operations are statements in libs/core:
 -- 1. Its plan is cached per connection (Kysely cannot name statements).
@@ -39,6 +42,8 @@ as $$
   candidates as (
     select m.id, m.attempts from :POSTBOX_SCHEMA.messages m
     where m.queue = queue_name and :POSTBOX_SCHEMA.is_ready(m.available_at, m.leased_until, m.lease_token)
+      and not :POSTBOX_SCHEMA.is_expired(m.expires_at)
+      and :POSTBOX_SCHEMA.may_hand_out(queue_name)
       and ((select not fifo from q) or m.group_key is null or m.id = (
         select min(h.id) from :POSTBOX_SCHEMA.messages h where h.queue = m.queue and h.group_key = m.group_key))
     order by m.priority, m.available_at, m.id
@@ -61,9 +66,21 @@ as $$
     delete from :POSTBOX_SCHEMA.messages m using candidates c, q
     where m.id = c.id and c.attempts >= q.max_attempts
     returning :POSTBOX_SCHEMA.dead_letter(m, m.attempts, null, true)
-  )
+  ),
+  -- The guard is an inline probe of messages_expiry_idx, so a queue with no
+  -- expiring message never pays for the function call.
+  expired as (
+    select case when exists (
+      select 1 from :POSTBOX_SCHEMA.messages x where x.queue = queue_name and x.expires_at is not null)
+    then :POSTBOX_SCHEMA.expire_due(queue_name, max_messages) else 0 end as n
+  ),
+  -- A FIFO group whose head just expired has a new head: wake the queue so
+  -- it is claimed now, not at the consumers' next poll. Nothing expired, nothing sent.
+  woken as (select pg_notify(':POSTBOX_SCHEMA.wakeup', queue_name) from expired where n > 0)
   select c.id, c.lease_token, c.body, c.headers, c.attempts, c.enqueued_at, c.group_key, c.priority, c.available_at
-  from claimed c order by c.priority, c.id
+  from claimed c
+  where (select count(*) from woken) >= 0  -- a one-time filter: runs woken once, rows or not
+  order by c.priority, c.id
 $$;
 
 -- SQL-level receive for psql users: the very claim TypeScript runs,

@@ -41,10 +41,19 @@ begin
     insert into :POSTBOX_SCHEMA.published_messages (id, topic, tag, priority, group_key, headers, body)
     values (new_id, topic_name, publish.tag, publish.priority, publish.group_key, delivered_headers, publish.body);
   end if;
-  insert into :POSTBOX_SCHEMA.messages (queue, body, headers, priority, available_at, group_key)
+  -- Each group's queue admits its copy by its own limits (40-send.sql); the
+  -- size is what the publisher sent (its headers, not the topic's).
+  perform :POSTBOX_SCHEMA.admit_message(
+            q.name, q.max_message_bytes, :POSTBOX_SCHEMA.message_bytes(publish.body, publish.headers), 'message'),
+          case when q.max_length is null then true else :POSTBOX_SCHEMA.admit_length(q.name, 1) end
+  from :POSTBOX_SCHEMA.subscriptions s join :POSTBOX_SCHEMA.queues q on q.name = s.queue
+  where s.topic = topic_name and (s.tags is null or publish.tag = any (s.tags))
+  order by s.queue;
+  insert into :POSTBOX_SCHEMA.messages (queue, body, headers, priority, available_at, group_key, expires_at)
   select s.queue, publish.body, delivered_headers, publish.priority,
-         now() + publish.delay_ms * interval '1 millisecond', publish.group_key
-  from :POSTBOX_SCHEMA.subscriptions s
+         now() + publish.delay_ms * interval '1 millisecond', publish.group_key,
+         :POSTBOX_SCHEMA.expiry(null, q.message_ttl_ms)
+  from :POSTBOX_SCHEMA.subscriptions s join :POSTBOX_SCHEMA.queues q on q.name = s.queue
   where s.topic = topic_name and (s.tags is null or publish.tag = any (s.tags))
   order by s.queue;
   perform pg_notify(':POSTBOX_SCHEMA.wakeup', s.queue)

@@ -72,6 +72,33 @@ describe('long polls share one wake-up and one claim per queue (issue 10 item 8)
     expect(rows[0]).toEqual({ ready: 0, delivered_once: WAITERS });
   }, 120_000);
 
+  it('long polls joining a line that found its queue empty claim nothing of their own (re-issued polls are free)', async () => {
+    expect((await server.request('POST', '/v1/queues', { body: { name: 'rejoined' } })).status).toBe(201);
+    const longPolls = server.app.get(LongPolls);
+    const waiting = longPolls.waitingCount;
+    const answers = [server.request('POST', '/v1/queues/rejoined/receive', { body: { waitMs: 30_000 } })];
+    await until(() => longPolls.waitingCount === waiting + 1 && postbox.listener.connected);
+    await sleep(2_000);
+    const before = await committed(client);
+    for (let i = 0; i < 200; i++) {
+      answers.push(server.request('POST', '/v1/queues/rejoined/receive', { body: { waitMs: 30_000 } }));
+    }
+    await until(() => longPolls.waitingCount === waiting + 201);
+    await sleep(2_000);
+    const joiningTransactions = (await committed(client)) - before;
+    console.log(`200 long polls joining a waiting line: ${joiningTransactions} transactions`);
+    // Each used to cost a claim, a queue lookup and a second claim (~600); now the line's
+    // timer claim (~1/s) and our two reads.
+    expect(joiningTransactions).toBeLessThan(50);
+    const messages = Array.from({ length: 201 }, (_, n) => ({ body: { n } }));
+    expect((await server.request('POST', '/v1/queues/rejoined/messages', { body: { messages } })).status).toBe(201);
+    const received = await Promise.all(answers);
+    expect(received.map((answer) => answer.body.messages.length)).toEqual(Array(201).fill(1));
+    expect(new Set(received.map((answer) => answer.body.messages[0].body.n)).size).toBe(201);
+    // An unknown queue is still a 404 at once, not a wait.
+    expect((await server.request('POST', '/v1/queues/nowhere/receive', { body: { waitMs: 30_000 } })).status).toBe(404);
+  }, 120_000);
+
   it('a waiter that hangs up is removed; a message claimed for it is released without counting the attempt', async () => {
     expect((await server.request('POST', '/v1/queues', { body: { name: 'hung-up' } })).status).toBe(201);
     const longPolls = server.app.get(LongPolls);

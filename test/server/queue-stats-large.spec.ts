@@ -49,4 +49,44 @@ describe('queue stats stay cheap on a large queue (issue 10 item 9)', () => {
     const metrics = await server.request('GET', '/metrics');
     expect(metrics.text).toContain(`postbox_queue_messages{queue="large",state="ready"} ${large}`);
   }, 60_000);
+
+  it('plans its probes through the indexes whatever the statistics say, and stays exact for small queues', async () => {
+    await postbox.createQueue('skew-small', { maxAttempts: 1 });
+    // Ready 2, delayed 1, in flight 1 (received, not acked), dead 1 (nacked on its only attempt).
+    await postbox.sendBatch('skew-small', [{ body: 1 }, { body: 2 }, { body: 3 }, { body: 4 }]);
+    await postbox.sendBatch('skew-small', [{ body: 5, delayMs: 60_000 }]);
+    const [leased, dying] = await postbox.receive('skew-small', { max: 2 });
+    await postbox.nack('skew-small', [{ receipt: dying?.receipt as string }]);
+    expect(leased).toBeDefined();
+    // Statistics saying every queue holds every row (one queue with nearly all of them, as at a 1M
+    // backlog): an unordered `limit` probe then read the whole table sequentially for each small queue.
+    await client.query('alter table postbox.messages alter column queue set (n_distinct = 1)');
+    await client.query('analyze postbox.messages');
+    try {
+      const { rows } = await client.query(
+        `explain (format json) select * from postbox.queue_depths(null, ${EXACT_STATS_LIMIT}, '{}')`,
+      );
+      const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+      const scans = [...plan.matchAll(/"Node Type":"([^"]+)"[^{}]*?"Relation Name":"(messages|dead_letters)"/g)].map(
+        (m) => `${m[1]} ${m[2]}`,
+      );
+      expect(scans.length).toBeGreaterThan(0);
+      expect(scans.filter((scan) => scan.startsWith('Seq Scan'))).toEqual([]);
+
+      const queues = await postbox.listQueues();
+      expect(queues.find((q) => q.name === 'skew-small')).toMatchObject({
+        ready: 2,
+        delayed: 1,
+        inFlight: 1,
+        dead: 1,
+        exact: true,
+      });
+      expect(queues.find((q) => q.name === 'skew-small')?.oldestReadyAgeMs).toBeGreaterThanOrEqual(0);
+      expect(queues.find((q) => q.name === 'large')).toMatchObject({ exact: false });
+      const listed = await server.request('GET', '/v1/queues/skew-small');
+      expect(listed.body).toMatchObject({ ready: 2, delayed: 1, inFlight: 1, dead: 1 });
+    } finally {
+      await client.query('alter table postbox.messages alter column queue reset (n_distinct)');
+    }
+  }, 60_000);
 });

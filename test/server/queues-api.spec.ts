@@ -34,6 +34,12 @@ describe('REST /v1/queues', () => {
       backoff: { initialMs: 1_000, maxMs: 300_000 },
       dedupWindowMs: 300_000,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      paused: false,
+      messageTtlMs: null,
+      expiredTo: 'deadLetter',
+      maxLength: null,
+      overflow: 'reject',
+      maxMessageBytes: 1_048_576,
     });
     const { rows } = await client.query('select name, max_attempts from postbox.queues');
     expect(rows).toEqual([{ name: 'orders', max_attempts: 5 }]);

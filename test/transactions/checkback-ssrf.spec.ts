@@ -1,14 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError, type Postbox, type TransactionInfo } from '../../libs/core/src/index';
-import { callCheckbackUrl } from '../../libs/core/src/transactions/call-checkback-url';
+import { callCheckbackUrl } from '../../libs/core/src/half-messages/call-checkback-url';
 import {
   CheckbackDestinationPolicy,
   CheckbackRefusedError,
-} from '../../libs/core/src/transactions/checkback-destination';
-import { CheckbackRunner } from '../../libs/core/src/transactions/checkback-runner';
-import { prepareTransaction } from '../../libs/core/src/transactions/prepare';
+} from '../../libs/core/src/half-messages/checkback-destination';
+import { CheckbackRunner } from '../../libs/core/src/half-messages/checkback-runner';
+import { prepareTransaction } from '../../libs/core/src/half-messages/prepare';
+import { InvalidInputError, type Postbox, type TransactionInfo } from '../../libs/core/src/index';
 import { startTestServer, type TestServer } from '../server/test-server';
 import { openTestPostbox } from '../setup/test-database';
 

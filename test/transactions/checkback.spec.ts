@@ -2,8 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TransactionState } from '../../libs/core/src/half-messages/transaction';
 import type { Postbox } from '../../libs/core/src/postbox';
-import type { TransactionState } from '../../libs/core/src/transactions/transaction';
 import { openTestPostbox, type TestDatabase } from '../setup/test-database';
 import { answer, ProducerServer } from './producer-server';
 

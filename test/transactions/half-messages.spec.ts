@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError, NotFoundError, QueueNotFoundError } from '../../libs/core/src/errors';
+import { CheckbackRunner } from '../../libs/core/src/half-messages/checkback-runner';
+import { claimDueChecks } from '../../libs/core/src/half-messages/claim-due-checks';
+import { commitTransaction } from '../../libs/core/src/half-messages/commit';
+import { TransactionNotFoundError } from '../../libs/core/src/half-messages/transaction';
 import type { Postbox } from '../../libs/core/src/postbox';
-import { CheckbackRunner } from '../../libs/core/src/transactions/checkback-runner';
-import { claimDueChecks } from '../../libs/core/src/transactions/claim-due-checks';
-import { commitTransaction } from '../../libs/core/src/transactions/commit';
-import { TransactionNotFoundError } from '../../libs/core/src/transactions/transaction';
 import { openTestPostbox } from '../setup/test-database';
 
 describe('half messages', () => {

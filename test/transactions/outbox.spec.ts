@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sendWithPgClient } from '../../libs/core/src/messages/send-with-pg-client';
 import type { Postbox } from '../../libs/core/src/postbox';
-import { sendWithPgClient } from '../../libs/core/src/transactions/send-with-pg-client';
 import { openTestPostbox, type TestDatabase } from '../setup/test-database';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -80,6 +80,13 @@ async function main(): Promise<void> {
       onError: (error) => log.warn({ err: error }, 'background error'),
     });
     app = await createApp(postbox, config);
+    // Between long polls (each held up to 30 s) a client's keep-alive socket
+    // sits idle; Node's 5 s default closes it while the client may be reusing
+    // it (ECONNRESET on the next poll). 65 s outlives the 60 s idle timeout of
+    // common load balancers; headersTimeout must stay above it.
+    const httpServer = app.getHttpServer();
+    httpServer.keepAliveTimeout = 65_000;
+    httpServer.headersTimeout = 66_000;
     await app.listen(config.port, config.host);
   } catch (error) {
     // The cause goes in the message itself, at the default level: "could not

@@ -10,6 +10,10 @@ export type LongPollResult =
       waiters: number;
       /** Receives that failed (socket error or non-200) while holding the waiters. */
       failed: number;
+      /** Why they failed: HTTP status or socket error code, with counts. */
+      failures: Record<string, number>;
+      /** Transactions/s while the polls arrived (each arrival's own claim and queue lookup). */
+      arrivalTransactionsPerSecond: number;
       idleTransactionsPerSecond: number;
       wakeups: number;
       wakeupP50Ms: number;
@@ -17,12 +21,13 @@ export type LongPollResult =
     };
 
 interface Answer {
-  status: number;
+  status: number | string;
   body: { messages?: { body: { k?: number } }[] } | null;
 }
 
 const QUEUE = 'bench-waiters';
-const IDLE_SECONDS = 10;
+/** Longer than waitMs: every waiter's poll times out and is re-issued once inside the window. */
+const IDLE_SECONDS = 32;
 
 function post(agent: http.Agent, base: string, path: string, body: unknown): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -56,7 +61,8 @@ async function committed(client: pg.Client): Promise<number> {
 /**
  * Item 8 of issue 10: `waiters` idle long polls (waitMs 30 s, each on its own
  * socket, re-issued when answered) held by one service process; the
- * database's transactions/s while they all wait (xact_commit over 10 s), then
+ * database's transactions/s while they all wait (xact_commit over 32 s, so
+ * every poll times out and is re-issued once inside the window), then
  * wake-up latency with them all waiting: one message at a time is sent over
  * REST and timed until a waiter's receive answers with it.
  */
@@ -71,36 +77,47 @@ export async function longPollWaiters(
   const service = await startService(url);
   if ('skipped' in service) return service;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const sendAgent = new http.Agent({ keepAlive: false });
   const client = new pg.Client(url);
+  client.on('error', (error) => log(`  bench connection lost: ${error.message}`));
   await client.connect();
   let running = true;
   let failed = 0;
+  const failures: Record<string, number> = {};
+  const fail = (reason: string) => {
+    failed++;
+    failures[reason] = (failures[reason] ?? 0) + 1;
+  };
   const latencies: number[] = [];
   const sentAt = new Map<string, number>();
   const loop = async () => {
     while (running) {
       try {
         const answer = await post(agent, service.base, `/v1/queues/${QUEUE}/receive`, { waitMs: 30_000 });
-        if (answer.status !== 200) failed++;
+        if (answer.status !== 200) {
+          fail(String(answer.status));
+          await sleep(100);
+        }
         for (const message of answer.body?.messages ?? []) {
           const at = sentAt.get(String(message.body.k));
           if (at !== undefined) latencies.push(now() - at);
         }
-      } catch {
-        failed++;
+      } catch (error) {
+        fail((error as NodeJS.ErrnoException).code ?? (error as Error).message);
         await sleep(100);
       }
     }
   };
   try {
     const started = now();
+    const atStart = await committed(client);
     const loops: Promise<void>[] = [];
     // In steps of 500: a burst of 10,000 connects overflows the listen backlog (511) into SYN retries.
     for (let i = 0; i < waiters; i += 500) {
       for (let j = i; j < Math.min(waiters, i + 500); j++) loops.push(loop());
       await sleep(50);
     }
-    log(`  ${waiters} long polls issued; settling`);
+    log(`  ${waiters} long polls issued; settling (failures so far ${JSON.stringify(failures)})`);
     // Each poll's arrival costs its own claims (claim, queue lookup, claim: ~30,000 transactions for
     // 10,000 through a pool of 10); the idle window starts once those are through.
     for (let settled = 0, last = await committed(client); settled < 2 && now() < started + 25_000; ) {
@@ -110,17 +127,30 @@ export async function longPollWaiters(
       last = current;
     }
     const before = await committed(client);
+    const arrivalTransactionsPerSecond = (before - atStart) / ((now() - started) / 1000);
     await sleep(IDLE_SECONDS * 1000);
     const idleTransactionsPerSecond = ((await committed(client)) - before) / IDLE_SECONDS;
-    log(`  idle: ${idleTransactionsPerSecond.toFixed(1)} transactions/s with ${waiters} waiting`);
+    log(
+      `  idle: ${idleTransactionsPerSecond.toFixed(1)} transactions/s with ${waiters} waiting ` +
+        `(arrivals: ${arrivalTransactionsPerSecond.toFixed(0)}/s); failures so far ${JSON.stringify(failures)}`,
+    );
     for (let k = 0; k < wakeups; k++) {
       sentAt.set(String(k), now());
-      await post(agent, service.base, `/v1/queues/${QUEUE}/messages`, { body: { k } });
+      // A fresh socket per send (no keep-alive reuse race); a failed send is counted and retried.
+      for (;;) {
+        const sent = await post(sendAgent, service.base, `/v1/queues/${QUEUE}/messages`, { body: { k } }).catch(
+          (error: NodeJS.ErrnoException) => ({ status: error.code ?? 'error', body: null }),
+        );
+        if (sent.status === 201) break;
+        fail(`send ${sent.status}`);
+        await sleep(50);
+      }
       await sleep(20);
     }
     const deadline = now() + 10_000;
     while (latencies.length < wakeups && now() < deadline) await sleep(20);
     const failedWhileHeld = failed;
+    if (failed > 0) log(`  service stderr (tail): ${service.stderr().slice(-1500)}`);
     running = false;
     await service.stop(); // answers every waiting poll
     await Promise.all(loops);
@@ -128,6 +158,8 @@ export async function longPollWaiters(
     return {
       waiters,
       failed: failedWhileHeld,
+      failures,
+      arrivalTransactionsPerSecond,
       idleTransactionsPerSecond,
       wakeups: latencies.length,
       wakeupP50Ms: percentile(sorted, 50),

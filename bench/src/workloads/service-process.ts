@@ -7,6 +7,8 @@ import { now, sleep } from '../timing';
 export interface ServiceProcess {
   base: string;
   stop(): Promise<void>;
+  /** The last 4,000 characters the service wrote to stderr (its warnings and errors). */
+  stderr(): string;
 }
 
 /** The compiled service (`npm run bench` builds first), on the bench database, healthy; or why not. */
@@ -38,7 +40,7 @@ export async function startService(url: string): Promise<ServiceProcess | { skip
         () => false,
       )
     )
-      return { base, stop };
+      return { base, stop, stderr: () => stderr };
     if (now() > deadline) {
       await stop();
       return { skipped: 'service did not become healthy within 60 s' };

@@ -73,3 +73,25 @@ function storableText(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is replaced
   return text.replace(/\u0000|\p{Cs}/gu, '\uFFFD');
 }
+
+/** A send to a queue at its maxLength with overflow "reject": maps to 429. */
+export class QueueFullError extends PostboxError {
+  override name = 'QueueFullError';
+  constructor(
+    readonly queue: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A message larger than its queue's maxMessageBytes: maps to 413. The message names the limit. */
+export class MessageTooLargeError extends PostboxError {
+  override name = 'MessageTooLargeError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

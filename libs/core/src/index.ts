@@ -17,15 +17,42 @@ export { isMessageId, parseReceipt } from './database/receipt';
 export { type MigrateOptions, runMigrations } from './database/run-migrations';
 export { DEFAULT_SCHEMA } from './database/tables';
 // Errors
+// Operating a queue (docs/queue-controls.md)
 export {
   ConflictError,
   describeError,
   InvalidInputError,
+  MessageTooLargeError,
   NotFoundError,
   PostboxError,
+  QueueFullError,
   QueueNotFoundError,
   UnrecoverableError,
 } from './errors';
+// Half messages (prepare → commit | rollback, with check-back) and the raw-pg outbox
+export type { CheckAnswer } from './half-messages/call-checkback-url';
+export {
+  type CheckbackAllow,
+  CheckbackDestinationPolicy,
+  CheckbackRefusedError,
+  checkbackPolicy,
+} from './half-messages/checkback-destination';
+export type {
+  CheckbackRunner,
+  CheckbackRunnerOptions,
+  CheckEvent,
+  TransactionChecker,
+} from './half-messages/checkback-runner';
+export { countTransactions, type TransactionCount } from './half-messages/count-transactions';
+export { type ListTransactionsOptions, listTransactions } from './half-messages/list-transactions';
+export { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS, type PrepareOptions } from './half-messages/prepare';
+export {
+  TRANSACTION_STATES,
+  type TransactionInfo,
+  TransactionNotFoundError,
+  type TransactionState,
+  type TransactionTarget,
+} from './half-messages/transaction';
 // Exactly-once consumers
 export { type ExactlyOnceOutcome, type ExactlyOnceWork, processExactlyOnce } from './inbox/process-exactly-once';
 // API keys (scoped, stored hashed): what the service and the SQS endpoint authenticate with
@@ -54,6 +81,7 @@ export {
 export type { NackItem, NackResult } from './messages/nack';
 export { MESSAGE_STATES, type MessageState, type PeekedMessage } from './messages/peek';
 export { MAX_BATCH, type SendResult, send, sendBatch } from './messages/send';
+export { sendWithPgClient } from './messages/send-with-pg-client';
 // Typed messages: any Standard Schema validator checks bodies before a handler sees them
 export type {
   SchemaOutput,
@@ -67,13 +95,19 @@ export {
   type PostboxOptions,
   type ReceiveOptions,
   type SendCallOptions,
+  type WriteOptions,
 } from './postbox';
 export type { CreateQueueResult } from './queues/create-queue';
+export { pauseQueue } from './queues/pause-queue';
 export { checkPurgeStates, PURGE_STATES, type PurgeState, purgeQueue } from './queues/purge-queue';
 // Queues
 export {
   type BackoffSettings,
+  EXPIRED_TO,
+  type ExpiredTo,
   MAX_RETENTION_MS,
+  OVERFLOW,
+  type Overflow,
   QUEUE_LIMITS,
   QUEUE_NAME,
   type Queue,
@@ -82,6 +116,8 @@ export {
 } from './queues/queue-settings';
 export { EXACT_STATS_LIMIT, type QueueWithStats } from './queues/queue-stats';
 export { type ActivityCounters, readActivityCounters } from './queues/read-activity-counters';
+export { resumeQueue } from './queues/resume-queue';
+export { updateQueue } from './queues/update-queue';
 // Relay to RabbitMQ (needs the optional peer dependency amqplib)
 export { BrokerNackError, RelayStoppedError, UnroutableError } from './relay/broker-link';
 export type { AmqpConnectOptions, RelayOptions, RelayStats, RoutingKeyOption } from './relay/relay-options';
@@ -112,6 +148,7 @@ export type { TaskRunnerOptions } from './tasks/task-runner';
 export type { CreateTopicResult } from './topics/create-topic';
 export { listTopicGroups, type TopicGroup, type TopicWithGroups } from './topics/list-topic-groups';
 export type { SubscriptionWithStats, TopicWithSubscriptions } from './topics/list-topics';
+export { setGroupPaused } from './topics/pause-group';
 // Topics (pub/sub)
 export { type PublishResult, publish, publishBatch } from './topics/publish';
 export type { ReplayOptions } from './topics/replay-topic';
@@ -126,28 +163,3 @@ export {
   TopicNotFoundError,
   type TopicOptions,
 } from './topics/topic-settings';
-// Half messages (prepare → commit | rollback, with check-back) and the raw-pg outbox
-export type { CheckAnswer } from './transactions/call-checkback-url';
-export {
-  type CheckbackAllow,
-  CheckbackDestinationPolicy,
-  CheckbackRefusedError,
-  checkbackPolicy,
-} from './transactions/checkback-destination';
-export type {
-  CheckbackRunner,
-  CheckbackRunnerOptions,
-  CheckEvent,
-  TransactionChecker,
-} from './transactions/checkback-runner';
-export { countTransactions, type TransactionCount } from './transactions/count-transactions';
-export { type ListTransactionsOptions, listTransactions } from './transactions/list-transactions';
-export { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS, type PrepareOptions } from './transactions/prepare';
-export { sendWithPgClient } from './transactions/send-with-pg-client';
-export {
-  TRANSACTION_STATES,
-  type TransactionInfo,
-  TransactionNotFoundError,
-  type TransactionState,
-  type TransactionTarget,
-} from './transactions/transaction';

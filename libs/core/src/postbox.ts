@@ -8,6 +8,18 @@ import { type ConnectOptions, connect } from './database/connect';
 import { asKysely, type Executor } from './database/database';
 import { runMigrations } from './database/run-migrations';
 import { DEFAULT_SCHEMA, tablesFor } from './database/tables';
+import { type CheckbackAllow, checkbackPolicy } from './half-messages/checkback-destination';
+import {
+  CheckbackRunner,
+  type CheckbackRunnerOptions,
+  type TransactionChecker,
+} from './half-messages/checkback-runner';
+import { commitTransaction } from './half-messages/commit';
+import { getTransaction } from './half-messages/get-transaction';
+import { type PrepareOptions, prepareTransaction } from './half-messages/prepare';
+import { type PurgeOptions, purgeResolvedTransactions } from './half-messages/purge-resolved-transactions';
+import { rollbackTransaction } from './half-messages/rollback';
+import type { TransactionTarget } from './half-messages/transaction';
 import { type PruneInboxOptions, pruneInbox } from './inbox/prune-inbox';
 import { Maintenance, type MaintenanceOptions } from './maintenance/maintenance';
 import { ack } from './messages/ack';
@@ -26,9 +38,12 @@ import { type SendResult, send, sendBatch } from './messages/send';
 import { createQueue } from './queues/create-queue';
 import { deleteQueue } from './queues/delete-queue';
 import { getQueue } from './queues/get-queue';
+import { pauseQueue } from './queues/pause-queue';
 import { type PurgeOptions as PurgeQueueOptions, type PurgeState, purgeQueue } from './queues/purge-queue';
 import type { QueueOptions } from './queues/queue-settings';
 import { getQueueStats, listQueues } from './queues/queue-stats';
+import { resumeQueue } from './queues/resume-queue';
+import { updateQueue } from './queues/update-queue';
 import type { RelayOptions } from './relay/relay-options';
 import { type Relay, startRelay } from './relay/start-relay';
 import { createSchedule } from './schedules/create-schedule';
@@ -41,18 +56,11 @@ import { getTask } from './tasks/task';
 import { createTopic } from './topics/create-topic';
 import { deleteTopic } from './topics/delete-topic';
 import { getTopic, listTopics } from './topics/list-topics';
+import { setGroupPaused } from './topics/pause-group';
 import { publish, publishBatch } from './topics/publish';
 import { type ReplayOptions, replayTopic } from './topics/replay-topic';
 import { type SubscribeOptions, subscribe, unsubscribe } from './topics/subscribe';
 import type { PublishedMessage, TopicOptions } from './topics/topic-settings';
-import { type CheckbackAllow, checkbackPolicy } from './transactions/checkback-destination';
-import { CheckbackRunner, type CheckbackRunnerOptions, type TransactionChecker } from './transactions/checkback-runner';
-import { commitTransaction } from './transactions/commit';
-import { getTransaction } from './transactions/get-transaction';
-import { type PrepareOptions, prepareTransaction } from './transactions/prepare';
-import { type PurgeOptions, purgeResolvedTransactions } from './transactions/purge-resolved-transactions';
-import { rollbackTransaction } from './transactions/rollback';
-import type { TransactionTarget } from './transactions/transaction';
 import { WakeupListener } from './wakeups/wakeup-listener';
 import { WakeupNotifier } from './wakeups/wakeup-notifier';
 
@@ -77,7 +85,7 @@ export interface PostboxOptions extends ConnectOptions {
    * Internal destinations a checkbackUrl may name: host names, IPs, CIDRs
    * (comma-separated or a list). Loopback, private, link-local (metadata)
    * and other non-public addresses are refused otherwise, at prepare and at
-   * every call. See transactions/checkback-destination.ts.
+   * every call. See half-messages/checkback-destination.ts.
    */
   checkbackAllow?: CheckbackAllow;
 }
@@ -89,10 +97,17 @@ export interface ReceiveOptions extends ClaimOptions {
   signal?: AbortSignal;
 }
 
-export interface SendCallOptions {
-  /** The caller's transaction (Kysely Transaction): the outbox seam. */
+/**
+ * Every write takes the caller's transaction (River's …Tx functions): the
+ * write commits with the caller's own, or not at all. The outbox seam.
+ */
+export interface WriteOptions {
+  /** The caller's transaction (Kysely Transaction). */
   trx?: Executor;
 }
+
+/** @deprecated WriteOptions: the same, for every write. */
+export type SendCallOptions = WriteOptions;
 
 /**
  * The client most code uses: binds one database + schema, owns the process's
@@ -195,8 +210,8 @@ export class Postbox {
     return this.db.transaction().execute(work);
   }
 
-  createQueue(name: string, options: QueueOptions = {}) {
-    return createQueue(this.db, name, options, this.opts);
+  createQueue(name: string, options: QueueOptions = {}, { trx }: WriteOptions = {}) {
+    return createQueue(trx ?? this.db, name, options, this.opts);
   }
   getQueue(name: string) {
     return getQueue(this.db, name, this.opts);
@@ -207,19 +222,31 @@ export class Postbox {
   listQueues() {
     return listQueues(this.db, this.opts);
   }
-  deleteQueue(name: string) {
-    return deleteQueue(this.db, name, this.opts);
+  deleteQueue(name: string, { trx }: WriteOptions = {}) {
+    return deleteQueue(trx ?? this.db, name, this.opts);
+  }
+  /** Changes any subset of a queue's settings in place (docs/queue-controls.md: effect of each). */
+  updateQueue(name: string, changes: QueueOptions, { trx }: WriteOptions = {}) {
+    return updateQueue(trx ?? this.db, name, changes, this.opts);
+  }
+  /** Receives and consumers get nothing until resumeQueue; sends still land. */
+  pauseQueue(name: string, { trx }: WriteOptions = {}) {
+    return pauseQueue(trx ?? this.db, name, this.opts);
+  }
+  /** Undoes pauseQueue and wakes waiting receives and consumers at once. */
+  resumeQueue(name: string, { trx }: WriteOptions = {}) {
+    return resumeQueue(trx ?? this.db, name, this.opts);
   }
 
   /** Outside a transaction, concurrent sends to one queue share a statement (group commit: group-commit-sender.ts). */
-  send<T = unknown>(queue: string, message: OutgoingMessage<ExplicitBody<T>>, { trx }: SendCallOptions = {}) {
+  send<T = unknown>(queue: string, message: OutgoingMessage<ExplicitBody<T>>, { trx }: WriteOptions = {}) {
     if (!trx) return this.sender.send(queue, message);
     return send(trx, queue, message, { ...this.opts, notifier: this.notifier });
   }
   sendBatch<T = unknown>(
     queue: string,
     messages: readonly OutgoingMessage<ExplicitBody<T>>[],
-    { trx }: SendCallOptions = {},
+    { trx }: WriteOptions = {},
   ): Promise<SendResult> {
     return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier });
   }
@@ -236,27 +263,32 @@ export class Postbox {
     if (this.closed) return claim(this.db, queue, max, { ...this.opts, visibilityTimeoutMs });
     return this.waiters.receive(queue, { max, waitMs, signal, visibilityTimeoutMs });
   }
+  /** True when a long poll on `queue` would wait in line at once: others wait on it and its last claim found nothing. */
+  receiveWouldWait(queue: string): boolean {
+    return !this.closed && this.waiters.wouldWait(queue);
+  }
 
-  ack(queue: string, receipts: readonly string[]) {
-    return ack(this.db, queue, receipts, this.opts);
+  /** With `trx`, the ack commits with the caller's own writes (River's CompleteTx): effects and ack, or neither. */
+  ack(queue: string, receipts: readonly string[], { trx }: WriteOptions = {}) {
+    return ack(trx ?? this.db, queue, receipts, this.opts);
   }
-  nack(queue: string, items: readonly NackItem[]) {
-    return nack(this.db, queue, items, this.opts);
+  nack(queue: string, items: readonly NackItem[], { trx }: WriteOptions = {}) {
+    return nack(trx ?? this.db, queue, items, this.opts);
   }
-  extend(queue: string, receipts: readonly string[], visibilityTimeoutMs: number) {
-    return extend(this.db, queue, receipts, visibilityTimeoutMs, this.opts);
+  extend(queue: string, receipts: readonly string[], visibilityTimeoutMs: number, { trx }: WriteOptions = {}) {
+    return extend(trx ?? this.db, queue, receipts, visibilityTimeoutMs, this.opts);
   }
-  release(queue: string, receipts: readonly string[]) {
-    return release(this.db, queue, receipts, this.opts);
+  release(queue: string, receipts: readonly string[], { trx }: WriteOptions = {}) {
+    return release(trx ?? this.db, queue, receipts, this.opts);
   }
   peek(queue: string, state: MessageState, limit?: number) {
     return peek(this.db, queue, state, limit, this.opts);
   }
-  redrive(queue: string, ids?: readonly string[]) {
-    return redrive(this.db, queue, ids, { ...this.opts, wakeup: this.notifier.wakeup });
+  redrive(queue: string, ids?: readonly string[], { trx }: WriteOptions = {}) {
+    return redrive(trx ?? this.db, queue, ids, { ...this.opts, wakeup: this.notifier.wakeup });
   }
 
-  // Half messages (transactions/): prepare → commit | rollback, with check-back.
+  // Half messages (half-messages/): prepare → commit | rollback, with check-back.
 
   /** Stores a half message, invisible to consumers until commitTransaction; returns its transaction id. */
   async prepare(
@@ -268,11 +300,11 @@ export class Postbox {
     return (await prepareTransaction(this.db, target, message, { ...allow, ...options, ...this.opts })).transactionId;
   }
   /** Sends the half message (exactly once; repeating is a no-op). ConflictError after a rollback or expiry. */
-  commitTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
+  commitTransaction(transactionId: string, { trx }: WriteOptions = {}) {
     return commitTransaction(trx ?? this.db, transactionId, this.opts);
   }
   /** Discards the half message (repeating is a no-op). ConflictError after a commit. */
-  rollbackTransaction(transactionId: string, { trx }: SendCallOptions = {}) {
+  rollbackTransaction(transactionId: string, { trx }: WriteOptions = {}) {
     return rollbackTransaction(trx ?? this.db, transactionId, this.opts);
   }
   getTransaction(transactionId: string) {
@@ -313,8 +345,8 @@ export class Postbox {
 
   // Pub/sub (topics/): a topic fans out to consumer groups, each backed by a queue.
 
-  createTopic(name: string, options: TopicOptions = {}) {
-    return createTopic(this.db, name, options, this.opts);
+  createTopic(name: string, options: TopicOptions = {}, { trx }: WriteOptions = {}) {
+    return createTopic(trx ?? this.db, name, options, this.opts);
   }
   getTopic(name: string) {
     return getTopic(this.db, name, this.opts);
@@ -322,21 +354,28 @@ export class Postbox {
   listTopics() {
     return listTopics(this.db, this.opts);
   }
-  deleteTopic(name: string) {
-    return deleteTopic(this.db, name, this.opts);
+  deleteTopic(name: string, { trx }: WriteOptions = {}) {
+    return deleteTopic(trx ?? this.db, name, this.opts);
   }
   /** Subscribes consumer group `group`; consume its messages from the returned queue (default `<topic>.<group>`). */
-  subscribe(topic: string, group: string, options: SubscribeOptions = {}, { trx }: SendCallOptions = {}) {
+  subscribe(topic: string, group: string, options: SubscribeOptions = {}, { trx }: WriteOptions = {}) {
     return subscribe(trx ?? this.db, topic, group, options, this.opts);
   }
-  unsubscribe(topic: string, group: string) {
-    return unsubscribe(this.db, topic, group, this.opts);
+  unsubscribe(topic: string, group: string, { trx }: WriteOptions = {}) {
+    return unsubscribe(trx ?? this.db, topic, group, this.opts);
+  }
+  /** Pauses one consumer group alone (its queue); the topic's other groups go on. */
+  pauseGroup(topic: string, group: string) {
+    return setGroupPaused(this.db, topic, group, true, this.opts);
+  }
+  resumeGroup(topic: string, group: string) {
+    return setGroupPaused(this.db, topic, group, false, this.opts);
   }
   /** One statement however many groups; pass `trx` for the outbox. */
-  publish(topic: string, message: PublishedMessage, { trx }: SendCallOptions = {}) {
+  publish(topic: string, message: PublishedMessage, { trx }: WriteOptions = {}) {
     return publish(trx ?? this.db, topic, message, { ...this.opts, wakeup: this.notifier.wakeup });
   }
-  publishBatch(topic: string, messages: readonly PublishedMessage[], { trx }: SendCallOptions = {}) {
+  publishBatch(topic: string, messages: readonly PublishedMessage[], { trx }: WriteOptions = {}) {
     return publishBatch(trx ?? this.db, topic, messages, { ...this.opts, wakeup: this.notifier.wakeup });
   }
   /**
@@ -400,12 +439,16 @@ export class Postbox {
     return purgeQueue(this.db, queue, states, { ...options, ...this.opts });
   }
   /** Deletes one message (or dead letter) by id; ConflictError while in flight unless `force`. */
-  deleteMessage(queue: string, id: string, options: Omit<DeleteMessageOptions, 'schema'> = {}) {
-    return deleteMessage(this.db, queue, id, { ...options, ...this.opts });
+  deleteMessage(
+    queue: string,
+    id: string,
+    { trx, ...options }: Omit<DeleteMessageOptions, 'schema'> & WriteOptions = {},
+  ) {
+    return deleteMessage(trx ?? this.db, queue, id, { ...options, ...this.opts });
   }
   /** Cancels the not-yet-delivered message sent with this dedupKey (and releases the key); returns its id(s). */
-  cancelByDedupKey(queue: string, dedupKey: string) {
-    return cancelByDedupKey(this.db, queue, dedupKey, this.opts);
+  cancelByDedupKey(queue: string, dedupKey: string, { trx }: WriteOptions = {}) {
+    return cancelByDedupKey(trx ?? this.db, queue, dedupKey, this.opts);
   }
   /**
    * Starts a task moving `queue`'s dead letters back to the queue each came
@@ -423,8 +466,8 @@ export class Postbox {
 
   // Recurring schedules (schedules/): ticks enqueued exactly once by the maintenance of any process.
 
-  createSchedule(name: string, input: ScheduleInput) {
-    return createSchedule(this.db, name, input, this.opts);
+  createSchedule(name: string, input: ScheduleInput, { trx }: WriteOptions = {}) {
+    return createSchedule(trx ?? this.db, name, input, this.opts);
   }
   getSchedule(name: string) {
     return getSchedule(this.db, name, this.opts);
@@ -432,14 +475,14 @@ export class Postbox {
   listSchedules() {
     return listSchedules(this.db, this.opts);
   }
-  pauseSchedule(name: string) {
-    return pauseSchedule(this.db, name, this.opts);
+  pauseSchedule(name: string, { trx }: WriteOptions = {}) {
+    return pauseSchedule(trx ?? this.db, name, this.opts);
   }
-  resumeSchedule(name: string) {
-    return resumeSchedule(this.db, name, this.opts);
+  resumeSchedule(name: string, { trx }: WriteOptions = {}) {
+    return resumeSchedule(trx ?? this.db, name, this.opts);
   }
-  deleteSchedule(name: string) {
-    return deleteSchedule(this.db, name, this.opts);
+  deleteSchedule(name: string, { trx }: WriteOptions = {}) {
+    return deleteSchedule(trx ?? this.db, name, this.opts);
   }
 
   /** Stops every consumer (graceful), the listener and, if Postbox created it, the pool. */

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { ConflictError, InvalidInputError, NotFoundError } from 'postbox';
+import { ConflictError, InvalidInputError, MessageTooLargeError, NotFoundError, QueueFullError } from 'postbox';
 import type { HttpResponse } from '../http-types';
 import { isDatabaseUnavailable } from './database-unavailable';
 
@@ -30,6 +30,8 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof InvalidInputError) return body(400, exception.message);
   if (exception instanceof NotFoundError) return body(404, exception.message);
   if (exception instanceof ConflictError) return body(409, exception.message);
+  if (exception instanceof MessageTooLargeError) return body(413, exception.message);
+  if (exception instanceof QueueFullError) return body(429, exception.message);
   if (isDatabaseUnavailable(exception)) {
     return body(503, 'database unreachable; the request did nothing and is safe to retry');
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -19,6 +19,7 @@ import { CreateQueueDto } from './dto/create-queue.dto';
 import { MoveDto, MoveResultView, PurgeDto, PurgeResultView } from './dto/operations.dto';
 import { QueueParams } from './dto/queue-params.dto';
 import { QueueView, toQueueView } from './dto/queue-view';
+import { UpdateQueueDto } from './dto/update-queue.dto';
 
 /**
  * The queue and the named destination of a move; without `to`, a move may
@@ -90,5 +91,36 @@ export class QueuesController {
   @RequiresScope('admin', moveNames)
   async move(@Param() { queue }: QueueParams, @Body() dto: MoveDto): Promise<MoveResultView> {
     return { taskId: await this.postbox.moveDeadLetters(queue, dto) };
+  }
+
+  // Operating a queue (docs/queue-controls.md). Each answers the queue with its depth.
+
+  @Patch(':queue')
+  @ApiOkResponse({ type: QueueView, description: 'Changed in place; in-flight messages keep their lease' })
+  @ApiNotFoundResponse()
+  @RequiresScope('admin')
+  async update(@Param() { queue }: QueueParams, @Body() dto: UpdateQueueDto): Promise<QueueView> {
+    await this.postbox.updateQueue(queue, dto);
+    return toQueueView(await this.postbox.getQueueStats(queue));
+  }
+
+  @Post(':queue/pause')
+  @HttpCode(200)
+  @ApiOkResponse({ type: QueueView, description: 'paused: true; receives and consumers get nothing, sends land' })
+  @ApiNotFoundResponse()
+  @RequiresScope('admin')
+  async pause(@Param() { queue }: QueueParams): Promise<QueueView> {
+    await this.postbox.pauseQueue(queue);
+    return toQueueView(await this.postbox.getQueueStats(queue));
+  }
+
+  @Post(':queue/resume')
+  @HttpCode(200)
+  @ApiOkResponse({ type: QueueView, description: 'paused: false; waiting consumers are woken' })
+  @ApiNotFoundResponse()
+  @RequiresScope('admin')
+  async resume(@Param() { queue }: QueueParams): Promise<QueueView> {
+    await this.postbox.resumeQueue(queue);
+    return toQueueView(await this.postbox.getQueueStats(queue));
   }
 }

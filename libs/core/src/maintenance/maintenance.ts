@@ -1,14 +1,15 @@
 import { maintainArchive } from '../archive/maintain-archive';
 import type { Executor } from '../database/database';
-import { DEFAULT_INBOX_RETENTION_MS } from '../inbox/inbox';
-import { pruneInbox } from '../inbox/prune-inbox';
-import { purgeExpiredDedupKeys } from '../messages/purge-dedup-keys';
-import { ScheduleRunner, type ScheduleRunnerOptions } from '../schedules/schedule-runner';
-import { TaskRunner, type TaskRunnerOptions } from '../tasks/task-runner';
 import {
   DEFAULT_TRANSACTION_RETENTION_MS,
   purgeResolvedTransactions,
-} from '../transactions/purge-resolved-transactions';
+} from '../half-messages/purge-resolved-transactions';
+import { DEFAULT_INBOX_RETENTION_MS } from '../inbox/inbox';
+import { pruneInbox } from '../inbox/prune-inbox';
+import { expireMessages } from '../messages/expire-messages';
+import { purgeExpiredDedupKeys } from '../messages/purge-dedup-keys';
+import { ScheduleRunner, type ScheduleRunnerOptions } from '../schedules/schedule-runner';
+import { TaskRunner, type TaskRunnerOptions } from '../tasks/task-runner';
 import { sweepInBatches } from './sweep';
 
 export interface MaintenanceOptions {
@@ -16,6 +17,8 @@ export interface MaintenanceOptions {
   inboxRetentionMs?: number;
   /** Committed, rolled-back and expired half messages older than this are deleted. Default 7 days. */
   halfMessageRetentionMs?: number;
+  /** Expired messages (messageTtlMs, expiresAt) no claim has removed yet: every 10 s by default. */
+  expiredMessagesIntervalMs?: number;
   /** Expired dedup keys: every minute by default. */
   dedupKeysIntervalMs?: number;
   /** Archive partitions (created 3 h ahead, dropped past retention): every 5 minutes by default. */
@@ -29,7 +32,7 @@ export interface MaintenanceOptions {
 }
 
 export interface MaintenancePass {
-  sweep: 'dedup-keys' | 'archive' | 'inbox' | 'half-messages';
+  sweep: 'expired-messages' | 'dedup-keys' | 'archive' | 'inbox' | 'half-messages';
   /** Rows deleted (or partitions created + dropped); null when another process ran this sweep. */
   changed: number | null;
 }
@@ -65,6 +68,7 @@ export class Maintenance {
 
   start(): this {
     const o = this.options;
+    this.every(o.expiredMessagesIntervalMs ?? 10_000, false, () => this.expireMessages());
     this.every(o.dedupKeysIntervalMs ?? 60_000, false, () => this.sweepDedupKeys());
     this.every(o.archiveIntervalMs ?? 5 * 60_000, true, () => this.maintainArchive());
     this.every(o.retentionIntervalMs ?? 10 * 60_000, true, async () => {
@@ -79,6 +83,7 @@ export class Maintenance {
   /** One pass of every sweep now (tests, or a cron job that runs housekeeping itself). */
   async runOnce(): Promise<MaintenancePass[]> {
     return [
+      await this.expireMessages(),
       await this.sweepDedupKeys(),
       await this.maintainArchive(),
       await this.pruneInbox(),
@@ -114,6 +119,13 @@ export class Maintenance {
     const pass = { sweep, changed };
     this.onPass(pass);
     return pass;
+  }
+
+  private async expireMessages(): Promise<MaintenancePass> {
+    const changed = await sweepInBatches(this.db, `${this.schema}.expired-messages`, BATCH, (trx) =>
+      expireMessages(trx, { schema: this.schema, limit: BATCH }),
+    );
+    return this.report('expired-messages', changed);
   }
 
   private async sweepDedupKeys(): Promise<MaintenancePass> {

@@ -1,4 +1,5 @@
 import type { Executor } from '../database/database';
+import { MessageTooLargeError, QueueFullError } from '../errors';
 import type { WakeupNotifier } from '../wakeups/wakeup-notifier';
 import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
 import { insertMessages, MAX_BATCH } from './send';
@@ -154,6 +155,8 @@ export class GroupCommitSender {
  * (QueueNotFoundError) fails every message alike. Those reject the batch.
  */
 function isRolledBack(error: unknown): boolean {
+  // The queue's limits, raised inside the statement (40-send.sql): a message too large fails alone.
+  if (error instanceof MessageTooLargeError || error instanceof QueueFullError) return true;
   const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
   return severity === 'ERROR' && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }

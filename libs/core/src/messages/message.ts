@@ -23,6 +23,12 @@ export interface OutgoingMessage<T = unknown> {
   dedupKey?: string;
   /** FIFO queues: at most one in-flight message per group, in send order. */
   groupKey?: string;
+  /**
+   * Never delivered after this time: it then goes to the dead letters with
+   * reason "expired", or is dropped (the queue's expiredTo). Overrides the
+   * queue's messageTtlMs.
+   */
+  expiresAt?: Date | string;
 }
 
 /** What a consumer receives. */
@@ -63,6 +69,7 @@ export const MESSAGE_LIMITS = {
   /** dedupKey, groupKey and topic tags: characters. */
   keyLength: { min: 1, max: 256 },
   availableAt: TIME_RANGE,
+  expiresAt: TIME_RANGE,
 } as const;
 
 function checkKey(value: unknown, field: string): string | null {
@@ -84,6 +91,21 @@ export interface MessageColumns {
   availableAt: string | null;
   dedupKey: string | null;
   groupKey: string | null;
+  expiresAt: string | null;
+  /** body + headers as the JSON text sent, in UTF-8 bytes: what maxMessageBytes limits (40-send.sql). */
+  bytes: number;
+}
+
+/** A time the API takes (availableAt, expiresAt) as ISO-8601, or null when absent. */
+function checkTime(value: Date | string | undefined | null, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidInputError(field, 'must be an ISO-8601 time');
+  const time = date.getTime();
+  if (time < TIME_RANGE.min || time > TIME_RANGE.max) {
+    throw new InvalidInputError(field, 'must be a time between years 0001 and 9999');
+  }
+  return date.toISOString();
 }
 
 export function toMessageColumns(message: OutgoingMessage, prefix = ''): MessageColumns {
@@ -117,13 +139,7 @@ export function toMessageColumns(message: OutgoingMessage, prefix = ''): Message
     if (message.delayMs !== undefined) {
       throw new InvalidInputError(`${prefix}availableAt`, 'cannot be combined with delayMs');
     }
-    const date = message.availableAt instanceof Date ? message.availableAt : new Date(message.availableAt);
-    if (Number.isNaN(date.getTime())) throw new InvalidInputError(`${prefix}availableAt`, 'must be an ISO-8601 time');
-    const time = date.getTime();
-    if (time < MESSAGE_LIMITS.availableAt.min || time > MESSAGE_LIMITS.availableAt.max) {
-      throw new InvalidInputError(`${prefix}availableAt`, 'must be a time between years 0001 and 9999');
-    }
-    availableAt = date.toISOString();
+    availableAt = checkTime(message.availableAt, `${prefix}availableAt`);
   }
   let body: string;
   try {
@@ -142,5 +158,7 @@ export function toMessageColumns(message: OutgoingMessage, prefix = ''): Message
     availableAt,
     dedupKey: checkKey(message.dedupKey, `${prefix}dedupKey`),
     groupKey: checkKey(message.groupKey, `${prefix}groupKey`),
+    expiresAt: checkTime(message.expiresAt, `${prefix}expiresAt`),
+    bytes: Buffer.byteLength(body) + (headers === null ? 0 : Buffer.byteLength(headers)),
   };
 }

@@ -48,6 +48,8 @@ class QueueWaiters {
   private again = false;
   /** Wake-ups seen; a receive compares it around its first claim so a NOTIFY during that claim is not lost. */
   wakeups = 0;
+  /** `wakeups` when a line claim began that then found less than it asked for; -1 when none did since. */
+  private emptyAsOf = -1;
   /** Receives between their first claim and joining the line (they keep the subscription alive). */
   private arriving = 0;
   private tickets = 0;
@@ -69,6 +71,20 @@ class QueueWaiters {
 
   get size(): number {
     return this.waiters.length;
+  }
+
+  /**
+   * Waiters are in line, the line's last claim left nothing behind, and no
+   * wake-up came since: a receive arriving now would claim nothing, so it
+   * joins the line without a claim of its own. Waiters answered empty at
+   * their deadline and asking again (a long poll is re-issued every
+   * `waitMs`) then cost no transaction: 10,000 waiters re-polling every 30 s
+   * were ~330 claims/s. Ready rows that send no NOTIFY (delayed messages
+   * coming due, expired leases) reach a joiner at the line's next timer
+   * claim, at most pollIntervalMs later, as they reach everyone waiting.
+   */
+  get knownEmpty(): boolean {
+    return this.waiters.length > 0 && !this.claiming && this.emptyAsOf === this.wakeups;
   }
 
   /** A receive is about to make its own first claim; returns its place in line should it wait. */
@@ -110,6 +126,8 @@ class QueueWaiters {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
       else if (wokenMeanwhile) this.kick();
+      // Its own claim found nothing and no wake-up came since: the next arrivals need not claim.
+      else if (!this.claiming) this.emptyAsOf = this.wakeups;
     });
   }
 
@@ -165,9 +183,12 @@ class QueueWaiters {
           wanting.reduce((sum, w) => sum + w.max, 0),
         );
         let messages: ReceivedMessage[];
+        const seen = this.wakeups;
         try {
           messages = await this.options.claim(this.queue, max, visibilityTimeoutMs);
+          this.emptyAsOf = messages.length < max ? seen : -1;
         } catch (error) {
+          this.emptyAsOf = -1;
           // The database is unreachable: those waiting answer with the error
           // (a 503 over REST), as each did when it polled on its own.
           const failure = error instanceof Error ? error : new Error(String(error));
@@ -226,6 +247,7 @@ export class ReceiveWaiters {
     // In the line's subscription before the first claim, so a NOTIFY between
     // that claim and joining the line is seen (the wakeups counter moves).
     const line = this.lineFor(queue);
+    if (line.knownEmpty) return line.wait(options, line.arrive(), false);
     const ticket = line.arrive();
     const seen = line.wakeups;
     let messages: ReceivedMessage[];
@@ -240,6 +262,11 @@ export class ReceiveWaiters {
       return messages;
     }
     return line.wait(options, ticket, line.wakeups !== seen);
+  }
+
+  /** A long poll on `queue` now would wait without a claim of its own (QueueWaiters.knownEmpty). */
+  wouldWait(queue: string): boolean {
+    return this.queues.get(queue)?.knownEmpty ?? false;
   }
 
   /** Answers every waiting receive now, with nothing. */

@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
+import { toAdmissionError } from '../queues/admission-error';
 import { wakeConsumers } from '../wakeups/wakeup';
 import type { WakeupNotifier } from '../wakeups/wakeup-notifier';
 import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
@@ -95,18 +96,55 @@ export async function insertMessages(
     ? sql`select pg_notify(${t.wakeupChannel}, ${queue})`
     : sql`select where false`;
   const useDedup = columns.some((c) => c.dedupKey !== null);
+  const admit = admission(t, queue, columns.length);
   const statement = useDedup
     ? sendWithDedup(t, queue, columns, options.notifyInStatement)
     : columns.length === 1
-      ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null)
-      : sendPlain(t, queue, recordsetInput(columns), wake);
-  const { rows } = await sql<{ id: string; duplicate: boolean }>`${statement}`.execute(db);
+      ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null, admit)
+      : sendPlain(t, queue, recordsetInput(columns), wake, admit);
+  let rows: { id: string; duplicate: boolean }[];
+  try {
+    ({ rows } = await sql<{ id: string; duplicate: boolean }>`${statement}`.execute(db));
+  } catch (error) {
+    throw toAdmissionError(error, queue);
+  }
   if (rows.length === 0) throw new QueueNotFoundError(queue);
   const duplicates: number[] = [];
   rows.forEach((row, i) => {
     if (row.duplicate) duplicates.push(i);
   });
   return { ids: rows.map((r) => String(r.id)), duplicates };
+}
+
+/**
+ * What the queue admits (migrations/functions/40-send.sql), as the pieces
+ * the plain statements below put in their own place (send_batch, the dedup
+ * path, does the same in SQL):
+ * - `length`: a boolean column of the queue row's CTE; admit_length runs
+ *   once per statement, and only for a queue with a maxLength.
+ * - `message(bytes, ord)`: a condition per message (maxMessageBytes; the
+ *   size is MessageColumns.bytes, measured in TypeScript, not printed by Postgres).
+ * - `expiry(expiresAt)`: the expires_at column (the message's own, else the
+ *   queue's messageTtlMs).
+ * The queue row is aliased `q` and must carry max_length, max_message_bytes
+ * and message_ttl_ms.
+ */
+interface Admission {
+  length: RawBuilder<unknown>;
+  message(bytes: RawBuilder<unknown>, ord: RawBuilder<unknown> | null): RawBuilder<unknown>;
+  expiry(expiresAt: RawBuilder<unknown>): RawBuilder<unknown>;
+}
+
+function admission(t: PostboxTables, queue: string, count: number): Admission {
+  const fn = (name: string) => sql.id(t.schema, name);
+  return {
+    length: sql`case when q.max_length is null then true else ${fn('admit_length')}(${queue}::text, ${count}::int) end`,
+    message: (bytes, ord) =>
+      sql`${fn('admit_message')}(q.name, q.max_message_bytes, ${bytes}, ${
+        ord === null || count === 1 ? sql`'message'` : sql`'messages[' || (${ord} - 1) || ']'`
+      })`,
+    expiry: (expiresAt) => sql`${fn('expiry')}(${expiresAt}, q.message_ttl_ms)`,
+  };
 }
 
 /**
@@ -118,8 +156,9 @@ export async function insertMessages(
  */
 function recordsetInput(columns: readonly MessageColumns[]): RawBuilder<unknown> {
   return sql`rows from (jsonb_to_recordset(${batchJson(columns)}::jsonb) as (
-      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text
-    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, ord)`;
+      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
+      expires_at timestamptz, bytes bigint
+    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, bytes, ord)`;
 }
 
 /** The batch as send_batch's JSON array (keys as its recordset's columns). */
@@ -136,6 +175,8 @@ function recordJson(c: MessageColumns): string {
   if (c.availableAt !== null) json += `,"available_at":${JSON.stringify(c.availableAt)}`;
   if (c.groupKey !== null) json += `,"group_key":${JSON.stringify(c.groupKey)}`;
   if (c.dedupKey !== null) json += `,"dedup_key":${JSON.stringify(c.dedupKey)}`;
+  if (c.expiresAt !== null) json += `,"expires_at":${JSON.stringify(c.expiresAt)}`;
+  json += `,"bytes":${c.bytes}`;
   return `${json}}`;
 }
 
@@ -145,13 +186,20 @@ function recordJson(c: MessageColumns): string {
  * plan vs 0.15-0.6 ms for the CTE over a recordset), and single sends are
  * bound by per-statement cost, not rows.
  */
-function sendOne(t: PostboxTables, queue: string, c: MessageColumns, wake: RawBuilder<unknown> | null) {
+function sendOne(
+  t: PostboxTables,
+  queue: string,
+  c: MessageColumns,
+  wake: RawBuilder<unknown> | null,
+  admit: Admission,
+) {
   const insert = sql`
-      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key)
+      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, expires_at)
       select q.name, ${c.body}::jsonb, ${c.headers}::jsonb, ${c.priority}::int,
              coalesce(${c.availableAt}::timestamptz, now() + ${c.delayMs}::bigint * interval '1 millisecond'),
-             ${c.groupKey}::text
-      from ${t.queues} q where q.name = ${queue}
+             ${c.groupKey}::text, ${admit.expiry(sql`${c.expiresAt}::timestamptz`)}
+      from ${t.queues} q
+      where q.name = ${queue} and ${admit.message(sql`${c.bytes}::bigint`, null)} and ${admit.length}
       returning id, false as duplicate`;
   if (!wake) return insert;
   return sql`with ins as (${insert}), wake as (${wake}) select ins.id, ins.duplicate from ins left join wake on true`;
@@ -162,14 +210,25 @@ function sendOne(t: PostboxTables, queue: string, c: MessageColumns, wake: RawBu
  * insert nothing (→ 404) without a foreign key, whose per-row KEY SHARE lock
  * on the queue row would make every concurrent producer contend on it.
  */
-function sendPlain(t: PostboxTables, queue: string, input: RawBuilder<unknown>, wake: RawBuilder<unknown>) {
+function sendPlain(
+  t: PostboxTables,
+  queue: string,
+  input: RawBuilder<unknown>,
+  wake: RawBuilder<unknown>,
+  admit: Admission,
+) {
   return sql`
-    with q as (select name from ${t.queues} where name = ${queue}),
+    with q as (
+      select name, max_length, max_message_bytes, message_ttl_ms, ${admit.length} as admitted
+      from ${t.queues} q where name = ${queue}
+    ),
     ins as (
-      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, dedup_key)
+      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, dedup_key, expires_at)
       select q.name, coalesce(t.body, 'null'::jsonb), t.headers, coalesce(t.priority, 0),
-             coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key
+             coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key,
+             ${admit.expiry(sql`t.expires_at`)}
       from q, ${input}
+      where q.admitted and ${admit.message(sql`t.bytes`, sql`t.ord`)}
       order by t.ord
       returning id
     ),

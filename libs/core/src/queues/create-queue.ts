@@ -43,10 +43,12 @@ export async function createQueue(
   }
   const inserted = await sql<QueueRow>`
     insert into ${t.queues} (name, max_attempts, visibility_timeout_ms, dead_letter_queue, fifo,
-      retention_ms, backoff_initial_ms, backoff_max_ms, dedup_window_ms)
+      retention_ms, backoff_initial_ms, backoff_max_ms, dedup_window_ms,
+      message_ttl_ms, expired_to, max_length, overflow, max_message_bytes)
     values (${name}, ${settings.maxAttempts}, ${settings.visibilityTimeoutMs}, ${settings.deadLetterQueue},
       ${settings.fifo}, ${settings.retentionMs}, ${settings.backoff.initialMs}, ${settings.backoff.maxMs},
-      ${settings.dedupWindowMs})
+      ${settings.dedupWindowMs}, ${settings.messageTtlMs}, ${settings.expiredTo}, ${settings.maxLength},
+      ${settings.overflow}, ${settings.maxMessageBytes})
     on conflict (name) do nothing
     returning *`.execute(db);
   if (inserted.rows[0]) return { queue: queueFromRow(inserted.rows[0]), created: true };

@@ -17,11 +17,28 @@ export interface QueueSettings {
   retentionMs: number | null;
   backoff: BackoffSettings;
   dedupWindowMs: number;
+  /** A message not delivered within this expires (null: never); per message, OutgoingMessage.expiresAt. */
+  messageTtlMs: number | null;
+  /** Where expired messages go: the dead letters (reason "expired") or nowhere. */
+  expiredTo: ExpiredTo;
+  /** At most this many messages (ready, delayed and in flight); null: no limit. */
+  maxLength: number | null;
+  /** At maxLength: refuse the send (QueueFullError, 429) or dead-letter the oldest ready messages. */
+  overflow: Overflow;
+  /** Largest body plus headers, as JSON text in UTF-8 bytes (MessageTooLargeError, 413). */
+  maxMessageBytes: number;
 }
+
+export type ExpiredTo = 'deadLetter' | 'drop';
+export type Overflow = 'reject' | 'dropOldest';
+export const EXPIRED_TO: readonly ExpiredTo[] = ['deadLetter', 'drop'];
+export const OVERFLOW: readonly Overflow[] = ['reject', 'dropOldest'];
 
 export interface Queue extends QueueSettings {
   name: string;
   createdAt: Date;
+  /** Paused: receives and consumers get nothing; sends still land (pause-queue.ts). */
+  paused: boolean;
 }
 
 export type QueueOptions = Partial<Omit<QueueSettings, 'backoff'>> & {
@@ -51,6 +68,15 @@ export const QUEUE_LIMITS = {
   backoffMs: { min: 0, max: 86_400_000 },
   /** 7 days. */
   dedupWindowMs: { min: 1, max: 604_800_000 },
+  /** Up to 100 years, as retentionMs. */
+  messageTtlMs: { min: 1, max: MAX_RETENTION_MS },
+  /**
+   * A send counts the queue's rows up to maxLength (an index-only scan), so
+   * the limit bounds the cost: ~1M rows is ~50-100 ms per send at the top.
+   */
+  maxLength: { min: 1, max: 1_000_000 },
+  /** 16 MiB; the default is 1 MiB, as SQS's largest message. */
+  maxMessageBytes: { min: 1, max: 16 * 1024 * 1024 },
 } as const;
 
 /** SQS-like defaults: 30 s visibility, 5 deliveries, 1 s → 5 min backoff. */
@@ -62,6 +88,11 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   retentionMs: null,
   backoff: { initialMs: 1_000, maxMs: 300_000 },
   dedupWindowMs: 300_000,
+  messageTtlMs: null,
+  expiredTo: 'deadLetter',
+  maxLength: null,
+  overflow: 'reject',
+  maxMessageBytes: 1024 * 1024,
 };
 
 export function assertQueueName(name: unknown, field = 'name'): asserts name is string {
@@ -75,6 +106,11 @@ function intIn(value: number, field: string, { min, max }: { min: number; max: n
     throw new InvalidInputError(field, `must be an integer between ${min} and ${max}`);
   }
   return value;
+}
+
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new InvalidInputError(field, `must be one of ${allowed.join(', ')}`);
+  return value as T;
 }
 
 /** Applies defaults and range checks; the result is what the queue row holds. */
@@ -96,6 +132,11 @@ export function resolveQueueSettings(options: QueueOptions = {}): QueueSettings 
       maxMs: intIn(options.backoff?.maxMs ?? d.backoff.maxMs, 'backoff.maxMs', l.backoffMs),
     },
     dedupWindowMs: intIn(options.dedupWindowMs ?? d.dedupWindowMs, 'dedupWindowMs', l.dedupWindowMs),
+    messageTtlMs: options.messageTtlMs == null ? null : intIn(options.messageTtlMs, 'messageTtlMs', l.messageTtlMs),
+    expiredTo: oneOf(options.expiredTo ?? d.expiredTo, 'expiredTo', EXPIRED_TO),
+    maxLength: options.maxLength == null ? null : intIn(options.maxLength, 'maxLength', l.maxLength),
+    overflow: oneOf(options.overflow ?? d.overflow, 'overflow', OVERFLOW),
+    maxMessageBytes: intIn(options.maxMessageBytes ?? d.maxMessageBytes, 'maxMessageBytes', l.maxMessageBytes),
   };
   if (typeof settings.fifo !== 'boolean') throw new InvalidInputError('fifo', 'must be a boolean');
   if (settings.backoff.maxMs < settings.backoff.initialMs) {
@@ -116,6 +157,12 @@ export interface QueueRow {
   backoff_max_ms: number;
   dedup_window_ms: number;
   created_at: Date;
+  paused: boolean;
+  message_ttl_ms: string | null;
+  expired_to: ExpiredTo;
+  max_length: number | null;
+  overflow: Overflow;
+  max_message_bytes: number;
 }
 
 export function queueFromRow(row: QueueRow): Queue {
@@ -129,6 +176,12 @@ export function queueFromRow(row: QueueRow): Queue {
     backoff: { initialMs: row.backoff_initial_ms, maxMs: row.backoff_max_ms },
     dedupWindowMs: row.dedup_window_ms,
     createdAt: row.created_at,
+    paused: row.paused,
+    messageTtlMs: row.message_ttl_ms === null ? null : Number(row.message_ttl_ms),
+    expiredTo: row.expired_to,
+    maxLength: row.max_length,
+    overflow: row.overflow,
+    maxMessageBytes: row.max_message_bytes,
   };
 }
 
@@ -141,6 +194,11 @@ export function sameSettings(a: QueueSettings, b: QueueSettings): boolean {
     a.retentionMs === b.retentionMs &&
     a.backoff.initialMs === b.backoff.initialMs &&
     a.backoff.maxMs === b.backoff.maxMs &&
-    a.dedupWindowMs === b.dedupWindowMs
+    a.dedupWindowMs === b.dedupWindowMs &&
+    a.messageTtlMs === b.messageTtlMs &&
+    a.expiredTo === b.expiredTo &&
+    a.maxLength === b.maxLength &&
+    a.overflow === b.overflow &&
+    a.maxMessageBytes === b.maxMessageBytes
   );
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { QueueNotFoundError } from '../errors';
-import { largeQueueStats, type StatsCounts } from './large-queue-stats';
+import { knownLargeQueues, largeQueueStats, type StatsCounts } from './large-queue-stats';
 import { type Queue, type QueueRow, queueFromRow } from './queue-settings';
 
 export interface QueueWithStats extends Queue {
@@ -14,8 +14,9 @@ export interface QueueWithStats extends Queue {
   oldestReadyAgeMs: number | null;
   /**
    * False for a queue holding more than EXACT_STATS_LIMIT messages or dead
-   * letters: its counts are a snapshot at most LARGE_STATS_MAX_AGE_MS old
-   * (SQS's "Approximate…" counts). True: counted by this call.
+   * letters: its counts are a snapshot shared in the process, recounted once
+   * older than 5 s (or 20 times its count's duration; SQS's "Approximate…"
+   * counts). True: counted by this call.
    */
   exact: boolean;
 }
@@ -35,53 +36,39 @@ interface StatsRow extends QueueRow {
   delayed: string | null;
   in_flight: string | null;
   dead: string | null;
-  oldest_ready_age_ms: string | null;
+  oldest_ready_age_ms: number | null;
 }
 
 /**
- * Queues with their depth. Small queues (the usual case, and every test) are
- * counted exactly from the queue_stats view psql users see too, in the same
- * statement that probes each queue's size through its indexes with a LIMIT;
- * the view's count is gated off (a one-time filter) for the large ones.
+ * Queues with their depth: one statement (queue_depths, in
+ * migrations/functions/80-stats.sql) probes each queue's size through its
+ * indexes and counts the small ones exactly; the large ones come from
+ * large-queue-stats.ts's shared snapshot.
  */
 export async function listQueues(
   db: Executor,
   { schema, name }: SchemaOption & { name?: string } = {},
 ): Promise<QueueWithStats[]> {
   const t = tablesFor(schema);
-  const stats = sql.table(`${t.schema}.queue_stats`);
-  const probe = EXACT_STATS_LIMIT + 1;
+  const depths = sql.id(t.schema, 'queue_depths');
+  const names = name === undefined ? null : [name];
+  const known = knownLargeQueues(db, EXACT_STATS_LIMIT, { schema });
   const { rows } = await sql<StatsRow>`
-    select q.*, (mc.n > ${EXACT_STATS_LIMIT} or dc.n > ${EXACT_STATS_LIMIT}) as large,
-      s.ready, s.delayed, s.in_flight, s.dead, round(s.oldest_ready_age_ms) as oldest_ready_age_ms
-    from ${t.queues} q
-    cross join lateral (
-      select count(*) as n from (select from ${t.messages} m where m.queue = q.name limit ${probe}) x
-    ) mc
-    cross join lateral (
-      select count(*) as n from (select from ${t.deadLetters} d where d.queue = q.name limit ${probe}) x
-    ) dc
-    left join lateral (
-      select * from ${stats} s
-      where s.queue = q.name and mc.n <= ${EXACT_STATS_LIMIT} and dc.n <= ${EXACT_STATS_LIMIT}
-    ) s on true
-    where ${name === undefined ? sql`true` : sql`q.name = ${name}`}
+    select q.*, d.large, d.ready, d.delayed, d.in_flight, d.dead, d.oldest_ready_age_ms
+    from ${t.queues} q join ${depths}(${names}::text[], ${EXACT_STATS_LIMIT}::int, ${known}::text[]) d on d.queue = q.name
     order by q.name`.execute(db);
   const large = rows.filter((row) => row.large).map((row) => row.name);
   const snapshot = large.length > 0 ? await largeQueueStats(db, large, { schema }) : new Map<string, StatsCounts>();
-  return rows.map((row) => {
-    const counts = row.large ? snapshot.get(row.name) : exactCounts(row);
-    return {
-      ...queueFromRow(row),
-      ready: 0,
-      delayed: 0,
-      inFlight: 0,
-      dead: 0,
-      oldestReadyAgeMs: null,
-      ...counts,
-      exact: !row.large,
-    };
-  });
+  return rows.map((row) => ({
+    ...queueFromRow(row),
+    ready: 0,
+    delayed: 0,
+    inFlight: 0,
+    dead: 0,
+    oldestReadyAgeMs: null,
+    ...(row.large ? snapshot.get(row.name) : exactCounts(row)),
+    exact: !row.large,
+  }));
 }
 
 function exactCounts(row: StatsRow): StatsCounts {
@@ -90,7 +77,7 @@ function exactCounts(row: StatsRow): StatsCounts {
     delayed: Number(row.delayed ?? 0),
     inFlight: Number(row.in_flight ?? 0),
     dead: Number(row.dead ?? 0),
-    oldestReadyAgeMs: row.oldest_ready_age_ms === null ? null : Number(row.oldest_ready_age_ms),
+    oldestReadyAgeMs: row.oldest_ready_age_ms,
   };
 }
 

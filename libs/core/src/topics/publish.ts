@@ -4,6 +4,7 @@ import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { toMessageColumns } from '../messages/message';
 import { MAX_BATCH } from '../messages/send';
+import { toAdmissionError } from '../queues/admission-error';
 import { type Wakeup, wakeConsumers } from '../wakeups/wakeup';
 import { checkTag, type PublishedMessage, TopicNotFoundError } from './topic-settings';
 
@@ -71,11 +72,14 @@ export async function publishBatch(
     return { ...toMessageColumns(m, prefix), tag: checkTag(m.tag, `${prefix}tag`) };
   });
   const t = tablesFor(options.schema);
+  const fn = (name: string) => sql.id(t.schema, name);
   const inTransaction = db.isTransaction;
   const wake = inTransaction
     ? sql`select count(pg_notify(${t.wakeupChannel}, queue)) as n from matched_queues`
     : sql`select 0 as n`;
-  const { rows } = await sql<PublishRow>`
+  let rows: PublishRow[];
+  try {
+    ({ rows } = await sql<PublishRow>`
     with topic as (select name, retention_ms from ${t.topics} where name = ${topic}),
     -- One topic message id per message, drawn in input order: nextval sits
     -- in the select list of a query over the ordered input, so it runs once
@@ -92,14 +96,16 @@ export async function publishBatch(
           ${columns.map((c) => c.delayMs)}::bigint[],
           ${columns.map((c) => c.availableAt)}::timestamptz[],
           ${columns.map((c) => c.groupKey)}::text[],
-          ${columns.map((c) => c.tag)}::text[]
-        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, ord)
+          ${columns.map((c) => c.tag)}::text[],
+          ${columns.map((c) => c.expiresAt)}::timestamptz[],
+          ${columns.map((c) => c.bytes)}::bigint[]
+        ) with ordinality as i(body, headers, priority, delay_ms, available_at, group_key, tag, expires_at, bytes, ord)
         where exists (select 1 from topic)
         order by i.ord
       ) i
     ),
     input as materialized (
-      select i.ord, i.body, i.priority, i.group_key, i.tag,
+      select i.ord, i.body, i.priority, i.group_key, i.tag, i.expires_at, i.bytes,
              coalesce(i.available_at, now() + i.delay_ms * interval '1 millisecond') as available_at,
              i.id,
              -- The delivered headers are defined once, by the topic_headers
@@ -112,10 +118,23 @@ export async function publishBatch(
       select i.ord, s.queue from input i
       join ${t.subscriptions} s on s.topic = ${topic} and (s.tags is null or i.tag = any(s.tags))
     ),
+    -- Each group's queue admits its copies by its own limits (migrations/functions/40-send.sql):
+    -- maxLength once per queue, maxMessageBytes per copy (the publisher's body and headers);
+    -- its messageTtlMs sets expires_at.
+    admitting as materialized (
+      select q.name, q.max_message_bytes, q.message_ttl_ms,
+             case when q.max_length is null then true else ${fn('admit_length')}(q.name, n.copies::int) end as admitted
+      from (select queue, count(*) as copies from deliveries group by queue) n
+      join ${t.queues} q on q.name = n.queue
+    ),
     fanout as (
-      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key)
-      select d.queue, i.body, i.headers, i.priority, i.available_at, i.group_key
-      from deliveries d join input i on i.ord = d.ord
+      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, expires_at)
+      select d.queue, i.body, i.headers, i.priority, i.available_at, i.group_key,
+             ${fn('expiry')}(i.expires_at, q.message_ttl_ms)
+      from deliveries d join input i on i.ord = d.ord join admitting q on q.name = d.queue
+      where q.admitted
+        and ${fn('admit_message')}(q.name, q.max_message_bytes, i.bytes,
+              ${single ? sql`'message'` : sql`'messages[' || (i.ord - 1) || ']'`})
       order by i.ord, d.queue
     ),
     archived as (
@@ -131,7 +150,10 @@ export async function publishBatch(
     from input i
     left join (select ord, count(*) as n from deliveries group by ord) c on c.ord = i.ord
     left join wake on true
-    order by i.ord`.execute(db);
+    order by i.ord`.execute(db));
+  } catch (error) {
+    throw toAdmissionError(error, topic);
+  }
   if (rows.length === 0) throw new TopicNotFoundError(topic);
 
   await wakeConsumers(db, rows[0]?.woken ?? [], options);

@@ -75,6 +75,15 @@ export class SendMessageDto {
   availableAt?: string;
 
   @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      "Never delivered after this time (dead-lettered with reason 'expired', or dropped); overrides the queue's messageTtlMs",
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string;
+
+  @ApiPropertyOptional({
     type: 'integer',
     default: 0,
     minimum: priority.min,

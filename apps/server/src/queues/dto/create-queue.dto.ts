@@ -1,11 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { QUEUE_LIMITS } from 'postbox';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { EXPIRED_TO, type ExpiredTo, OVERFLOW, type Overflow, QUEUE_LIMITS } from 'postbox';
 import { QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from './queue-name';
 
 // The core's bounds (queue-settings.ts), declared again only so a 400 names the field before the core is called.
-const { maxAttempts, visibilityTimeoutMs, retentionMs, backoffMs, dedupWindowMs } = QUEUE_LIMITS;
+const {
+  maxAttempts,
+  visibilityTimeoutMs,
+  retentionMs,
+  backoffMs,
+  dedupWindowMs,
+  messageTtlMs,
+  maxLength,
+  maxMessageBytes,
+} = QUEUE_LIMITS;
 
 export class BackoffDto {
   @ApiProperty({
@@ -104,4 +113,59 @@ export class CreateQueueDto {
   @Min(dedupWindowMs.min)
   @Max(dedupWindowMs.max)
   dedupWindowMs?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: messageTtlMs.min,
+    maximum: messageTtlMs.max,
+    description: 'A message not delivered within this expires (see expiredTo); per message: expiresAt',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(messageTtlMs.min)
+  @Max(messageTtlMs.max)
+  messageTtlMs?: number;
+
+  @ApiPropertyOptional({
+    enum: EXPIRED_TO,
+    default: 'deadLetter',
+    description: "Expired messages: dead letters (reason 'expired') or dropped",
+  })
+  @IsOptional()
+  @IsIn(EXPIRED_TO)
+  expiredTo?: ExpiredTo;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: maxLength.min,
+    maximum: maxLength.max,
+    description: 'At most this many messages (ready, delayed, in flight); see overflow',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(maxLength.min)
+  @Max(maxLength.max)
+  maxLength?: number;
+
+  @ApiPropertyOptional({
+    enum: OVERFLOW,
+    default: 'reject',
+    description: 'At maxLength: 429, or dead-letter the oldest ready',
+  })
+  @IsOptional()
+  @IsIn(OVERFLOW)
+  overflow?: Overflow;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 1048576,
+    minimum: maxMessageBytes.min,
+    maximum: maxMessageBytes.max,
+    description: 'Largest body plus headers as JSON text, in bytes (413 above it)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(maxMessageBytes.min)
+  @Max(maxMessageBytes.max)
+  maxMessageBytes?: number;
 }

@@ -18,6 +18,12 @@ export class QueueView {
   @ApiProperty({ type: BackoffDto }) backoff!: BackoffDto;
   @ApiPropertyOptional() dedupWindowMs!: number;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ description: 'Receives and consumers get nothing; sends still land' }) paused!: boolean;
+  @ApiProperty({ type: Number, nullable: true }) messageTtlMs!: number | null;
+  @ApiProperty({ enum: ['deadLetter', 'drop'] }) expiredTo!: string;
+  @ApiProperty({ type: Number, nullable: true }) maxLength!: number | null;
+  @ApiProperty({ enum: ['reject', 'dropOldest'] }) overflow!: string;
+  @ApiProperty() maxMessageBytes!: number;
 }
 
 export function toQueueView(queue: QueueWithStats): QueueView {
@@ -36,5 +42,11 @@ export function toQueueView(queue: QueueWithStats): QueueView {
     backoff: queue.backoff,
     dedupWindowMs: queue.dedupWindowMs,
     createdAt: queue.createdAt.toISOString(),
+    paused: queue.paused,
+    messageTtlMs: queue.messageTtlMs,
+    expiredTo: queue.expiredTo,
+    maxLength: queue.maxLength,
+    overflow: queue.overflow,
+    maxMessageBytes: queue.maxMessageBytes,
   };
 }

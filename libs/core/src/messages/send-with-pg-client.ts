@@ -2,8 +2,8 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { ClientBase } from 'pg';
 import type { Executor } from '../database/database';
 import type { SchemaOption } from '../database/tables';
-import type { OutgoingMessage } from '../messages/message';
-import { type SendResult, sendBatch } from '../messages/send';
+import type { OutgoingMessage } from './message';
+import { type SendResult, sendBatch } from './send';
 
 /**
  * An executor that runs every statement on one plain `pg` client (never
