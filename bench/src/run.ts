@@ -12,6 +12,7 @@ import { backlogScaling } from './workloads/backlog-scaling';
 import { enqueueAndDrain } from './workloads/enqueue-and-drain';
 import { latency } from './workloads/latency';
 import { longPollWaiters } from './workloads/long-poll-waiters';
+import { metricsScrape } from './workloads/metrics-scrape';
 import { reportPurge1m } from './workloads/purge-1m';
 import { rabbitmqRelay } from './workloads/rabbitmq-relay';
 import { restWorkloads } from './workloads/rest';
@@ -315,6 +316,7 @@ async function main(): Promise<void> {
         });
       }
     }
+    if (runs('scrape')) raw.scrape = await metricsScrape(postbox, database.url, SIZES.stats, log, row, targets);
     if (runs('purge')) await reportPurge1m(postbox, database.url, quick, log, row, targets, raw);
   } finally {
     for (const peer of active) await peer.close().catch((error) => log(`closing ${peer.name}: ${error}`));

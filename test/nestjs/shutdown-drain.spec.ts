@@ -76,8 +76,8 @@ describe('shutdown drains the handlers', () => {
     const afterClose = await sql.query(`
       select
         (select count(*)::int from effects) as effects,
-        (select count(*)::int from postbox.messages where queue = 'drain' and available_at <= now()) as ready,
-        (select count(*)::int from postbox.messages where queue = 'drain' and lease_token is not null and available_at > now()) as leased,
+        (select count(*)::int from postbox.messages where queue = 'drain' and postbox.message_state(available_at, leased_until, lease_token) = 'ready') as ready,
+        (select count(*)::int from postbox.messages where queue = 'drain' and postbox.message_state(available_at, leased_until, lease_token) = 'inFlight') as leased,
         (select count(*)::int from effects e join postbox.messages m on m.id = e.message_id) as effected_but_not_acked`);
     const { effects, ready, leased, effected_but_not_acked } = afterClose.rows[0];
     expect({ leased, effected_but_not_acked }).toEqual({ leased: 0, effected_but_not_acked: 0 });

@@ -65,7 +65,7 @@ describe('long polls share one wake-up and one claim per queue (issue 10 item 8)
     expect(new Set(deliveredIds)).toEqual(new Set(sentIds));
     // Nothing was claimed for nobody: every message is in flight with one attempt, none left ready.
     const { rows } = await client.query(
-      `select count(*) filter (where available_at <= now())::int as ready,
+      `select count(*) filter (where postbox.message_state(available_at, leased_until, lease_token) = 'ready')::int as ready,
               count(*) filter (where attempts = 1)::int as delivered_once
        from postbox.messages where queue = 'waited-on'`,
     );
@@ -88,8 +88,10 @@ describe('long polls share one wake-up and one claim per queue (issue 10 item 8)
     const joiningTransactions = (await committed(client)) - before;
     console.log(`200 long polls joining a waiting line: ${joiningTransactions} transactions`);
     // Each used to cost a claim, a queue lookup and a second claim (~600); now the line's
-    // timer claim (~1/s) and our two reads.
-    expect(joiningTransactions).toBeLessThan(50);
+    // timer claim (~1/s) and our two reads, plus the database's background
+    // (maintenance's tick runner ~1/s, sweeps): 17-54 measured, depending on how long the
+    // window lasts on a loaded machine. A quarter of the old cost still fails the old code.
+    expect(joiningTransactions).toBeLessThan(150);
     const messages = Array.from({ length: 201 }, (_, n) => ({ body: { n } }));
     expect((await server.request('POST', '/v1/queues/rejoined/messages', { body: { messages } })).status).toBe(201);
     const received = await Promise.all(answers);

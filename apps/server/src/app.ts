@@ -5,6 +5,7 @@ import pino from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
 import type { HttpRequest, HttpResponse, NextFunction } from './http-types';
+import { completeDocument } from './openapi/complete-document';
 import type { Postbox } from './postbox.provider';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options';
 import { PinoNestLogger } from './service/pino-nest-logger';
@@ -58,10 +59,22 @@ export async function createApp(
     .setTitle('Postbox')
     .setDescription('PostgreSQL transactional outbox and message queue: REST API v1')
     .setVersion('1')
-    .addBearerAuth()
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'x-api-key')
+    // A Postbox API key (POSTBOX_API_KEY, or one from POST /v1/keys), sent either way: not a JWT.
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'Postbox API key',
+        description: 'Authorization: Bearer <Postbox API key>',
+      },
+      'bearer',
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'x-api-key: <Postbox API key>' },
+      'x-api-key',
+    )
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document));
+  SwaggerModule.setup('docs', app, () => completeDocument(SwaggerModule.createDocument(app, document), app));
 
   await app.init();
   return app;

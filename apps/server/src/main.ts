@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
-import { Postbox, runMigrations } from 'postbox';
+import { Postbox, prometheusMetrics, runMigrations } from 'postbox';
+import { Registry } from 'prom-client';
 import { createApp } from './app';
 import { loadConfig, type ServerConfig } from './config';
 import { type RunningPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
@@ -73,13 +74,16 @@ async function main(): Promise<void> {
       schema: config.schema,
       log: (message) => log.warn(message),
     });
+    // What the core counts (sends, acks, latencies): served by GET /metrics with the service's own.
+    const metricsRegistry = new Registry();
     postbox = await Postbox.create({
+      metrics: prometheusMetrics(metricsRegistry),
       connectionString,
       pool,
       schema: config.schema,
       onError: (error) => log.warn({ err: error }, 'background error'),
     });
-    app = await createApp(postbox, config);
+    app = await createApp(postbox, { ...config, metricsRegistry });
     // Between long polls (each held up to 30 s) a client's keep-alive socket
     // sits idle; Node's 5 s default closes it while the client may be reusing
     // it (ECONNRESET on the next poll). 65 s outlives the 60 s idle timeout of

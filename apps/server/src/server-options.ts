@@ -1,3 +1,5 @@
+import type { Registry } from 'prom-client';
+
 /**
  * What the HTTP layer needs besides the Postbox itself. createApp() takes
  * these directly (tests build apps without touching the environment);
@@ -21,6 +23,12 @@ export interface ServerOptions {
   healthTimeoutMs: number;
   /** POSTBOX_DASHBOARD_SAMPLE_MS: how often the dashboard's depth, rates and half-message counts are sampled (an hour is kept). */
   dashboardSampleMs: number;
+  /**
+   * The prom-client Registry the Postbox's own metrics were registered in
+   * (`Postbox.create({ metrics: prometheusMetrics(registry) })`): GET /metrics
+   * serves it with the service's. main.ts sets both up.
+   */
+  metricsRegistry?: Registry;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {

@@ -89,6 +89,10 @@ export type {
   StandardSchemaResult,
   StandardSchemaV1,
 } from './messages/standard-schema';
+export { tailMessages } from './messages/tail-messages';
+// Metrics: what the core did, for Prometheus (prom-client, an optional peer) or any other system
+export type { ListenerHealth, PostboxMetrics } from './metrics/postbox-metrics';
+export { type PrometheusMetricsOptions, type PromRegistry, prometheusMetrics } from './metrics/prometheus-metrics';
 // The client
 export {
   Postbox,

@@ -35,6 +35,9 @@ import { ReceiveWaiters } from './messages/receive-waiters';
 import { redrive } from './messages/redrive';
 import { release } from './messages/release';
 import { type SendResult, send, sendBatch } from './messages/send';
+import { tailMessages } from './messages/tail-messages';
+import { MetricsTap } from './metrics/metrics-tap';
+import type { PostboxMetrics } from './metrics/postbox-metrics';
 import { createQueue } from './queues/create-queue';
 import { deleteQueue } from './queues/delete-queue';
 import { getQueue } from './queues/get-queue';
@@ -88,6 +91,8 @@ export interface PostboxOptions extends ConnectOptions {
    * every call. See half-messages/checkback-destination.ts.
    */
   checkbackAllow?: CheckbackAllow;
+  /** Counters and histograms of what this process did (metrics/postbox-metrics.ts); e.g. prometheusMetrics(registry). */
+  metrics?: PostboxMetrics;
 }
 
 export interface ReceiveOptions extends ClaimOptions {
@@ -129,6 +134,7 @@ export class Postbox {
   private readonly checkers = new Map<string, TransactionChecker>();
   private checkbackRunner: CheckbackRunner | null = null;
   private checkbackPolicy = checkbackPolicy();
+  private tap = new MetricsTap();
   private readonly closeConnection: () => Promise<void>;
   private closed = false;
   /** Housekeeping for this schema; started by create() unless `maintenance: false`. */
@@ -151,7 +157,8 @@ export class Postbox {
     this.maintenance = new Maintenance(db, schema, typeof maintenance === 'object' ? maintenance : {}, onError);
     if (maintenance !== false) this.maintenance.start();
     this.waiters = new ReceiveWaiters({
-      claim: (queue, max, visibilityTimeoutMs) => claim(db, queue, max, { ...this.opts, visibilityTimeoutMs }),
+      claim: (queue, max, visibilityTimeoutMs) =>
+        claim(db, queue, max, { ...this.opts, visibilityTimeoutMs }).then(this.tap.claimed(queue, performance.now())),
       release: (queue, receipts) => release(db, queue, receipts, this.opts),
       subscribe: (queue, callback) => this.listener.subscribe(queue, callback),
       onError,
@@ -163,6 +170,8 @@ export class Postbox {
     const policy = checkbackPolicy(options.checkbackAllow);
     const postbox = await Postbox.open(options);
     postbox.checkbackPolicy = policy;
+    postbox.tap = new MetricsTap(options.metrics);
+    options.metrics?.listener?.(postbox.listener);
     return postbox;
   }
 
@@ -240,15 +249,17 @@ export class Postbox {
 
   /** Outside a transaction, concurrent sends to one queue share a statement (group commit: group-commit-sender.ts). */
   send<T = unknown>(queue: string, message: OutgoingMessage<ExplicitBody<T>>, { trx }: WriteOptions = {}) {
-    if (!trx) return this.sender.send(queue, message);
-    return send(trx, queue, message, { ...this.opts, notifier: this.notifier });
+    if (!trx) return this.sender.send(queue, message).then(this.tap.sentOne(queue));
+    return send(trx, queue, message, { ...this.opts, notifier: this.notifier }).then(this.tap.sentOne(queue));
   }
   sendBatch<T = unknown>(
     queue: string,
     messages: readonly OutgoingMessage<ExplicitBody<T>>[],
     { trx }: WriteOptions = {},
   ): Promise<SendResult> {
-    return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier });
+    return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier }).then(
+      this.tap.sent(queue),
+    );
   }
 
   /**
@@ -270,10 +281,10 @@ export class Postbox {
 
   /** With `trx`, the ack commits with the caller's own writes (River's CompleteTx): effects and ack, or neither. */
   ack(queue: string, receipts: readonly string[], { trx }: WriteOptions = {}) {
-    return ack(trx ?? this.db, queue, receipts, this.opts);
+    return ack(trx ?? this.db, queue, receipts, this.opts).then(this.tap.acked(queue));
   }
   nack(queue: string, items: readonly NackItem[], { trx }: WriteOptions = {}) {
-    return nack(trx ?? this.db, queue, items, this.opts);
+    return nack(trx ?? this.db, queue, items, this.opts).then(this.tap.nacked(queue));
   }
   extend(queue: string, receipts: readonly string[], visibilityTimeoutMs: number, { trx }: WriteOptions = {}) {
     return extend(trx ?? this.db, queue, receipts, visibilityTimeoutMs, this.opts);
@@ -283,6 +294,10 @@ export class Postbox {
   }
   peek(queue: string, state: MessageState, limit?: number) {
     return peek(this.db, queue, state, limit, this.opts);
+  }
+  /** Messages enqueued after `afterId` (default: the newest `limit`), any state, claiming nothing: `postbox tail`. */
+  tail(queue: string, afterId?: string, limit?: number) {
+    return tailMessages(this.db, queue, afterId, limit, this.opts);
   }
   redrive(queue: string, ids?: readonly string[], { trx }: WriteOptions = {}) {
     return redrive(trx ?? this.db, queue, ids, { ...this.opts, wakeup: this.notifier.wakeup });
@@ -297,15 +312,16 @@ export class Postbox {
     options: Omit<PrepareOptions, 'schema'> = {},
   ): Promise<string> {
     const allow = { checkbackAllow: this.checkbackPolicy };
-    return (await prepareTransaction(this.db, target, message, { ...allow, ...options, ...this.opts })).transactionId;
+    const prepared = await prepareTransaction(this.db, target, message, { ...allow, ...options, ...this.opts });
+    return this.tap.transaction('prepared')(prepared.transactionId);
   }
   /** Sends the half message (exactly once; repeating is a no-op). ConflictError after a rollback or expiry. */
   commitTransaction(transactionId: string, { trx }: WriteOptions = {}) {
-    return commitTransaction(trx ?? this.db, transactionId, this.opts);
+    return commitTransaction(trx ?? this.db, transactionId, this.opts).then(this.tap.transaction('committed'));
   }
   /** Discards the half message (repeating is a no-op). ConflictError after a commit. */
   rollbackTransaction(transactionId: string, { trx }: WriteOptions = {}) {
-    return rollbackTransaction(trx ?? this.db, transactionId, this.opts);
+    return rollbackTransaction(trx ?? this.db, transactionId, this.opts).then(this.tap.transaction('rolledBack'));
   }
   getTransaction(transactionId: string) {
     return getTransaction(this.db, transactionId, this.opts);
@@ -328,6 +344,10 @@ export class Postbox {
       onError: (error) => this.onError(error),
       checkbackAllow: this.checkbackPolicy,
       ...options,
+      onCheck: (event) => {
+        this.tap.checkback(event.outcome);
+        options.onCheck?.(event);
+      },
       db: this.db,
       schema: this.schema,
       checkerFor: (target) => this.checkers.get(target),
@@ -405,7 +425,7 @@ export class Postbox {
     // With a bodySchema the handler only ever sees checked bodies (consumer/check-body.ts);
     // without one, T is the caller's claim about what the queue holds.
     const consumer = new Consumer(
-      { db: this.db, schema: this.schema, listener: this.listener },
+      { db: this.db, schema: this.schema, listener: this.listener, metrics: this.tap.metrics },
       queue,
       handler as MessageHandler,
       { onError: (error) => this.onError(error), ...(options as ConsumeOptions) },

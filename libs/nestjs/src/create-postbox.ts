@@ -29,6 +29,7 @@ export async function createPostbox(
     schema: options.schema,
     migrate: options.migrate,
     maintenance: options.maintenance,
+    metrics: options.metrics,
     onError,
   });
 }

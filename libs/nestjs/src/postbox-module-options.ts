@@ -4,6 +4,7 @@ import type {
   ConsumeOptions,
   Executor,
   MaintenanceOptions,
+  PostboxMetrics,
   QueueOptions,
   RelayOptions,
   TopicOptions,
@@ -79,4 +80,6 @@ export interface PostboxModuleOptions {
   maintenance?: boolean | MaintenanceOptions;
   /** Start the discovered handlers at application bootstrap. Default true. */
   startHandlers?: boolean;
+  /** What Postbox did, counted: e.g. `prometheusMetrics(registry)` with the app's prom-client Registry. */
+  metrics?: PostboxMetrics;
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HttpRequest, HttpResponse, NextFunction } from '../http-types';
-import { POSTBOX, type Postbox } from '../postbox.provider';
+import { POSTBOX, type Postbox, SERVER_OPTIONS } from '../postbox.provider';
+import type { ServerOptions } from '../server-options';
 
 /**
  * The service's Prometheus registry: process metrics, requests per route,
@@ -18,7 +19,10 @@ export class ServiceMetrics {
   private readonly oldestReadyAge: Gauge<'queue'>;
   private readonly databaseUp: Gauge;
 
-  constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {
+  constructor(
+    @Inject(POSTBOX) private readonly postbox: Postbox,
+    @Inject(SERVER_OPTIONS) private readonly options: ServerOptions,
+  ) {
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: 'postbox_http_requests_total',
@@ -55,7 +59,10 @@ export class ServiceMetrics {
   /**
    * Reads queue depth for a scrape: one listQueues query fills every queue
    * gauge (prom-client's per-metric collect() hooks run in parallel, so they
-   * could not share one query).
+   * could not share one query). listQueues is the core's stats function, cheap
+   * at any backlog (no count of waiting rows per scrape: see queue-stats.ts);
+   * the core's counters (sent, acked, latencies…) come from the Postbox's own
+   * registry, in memory, merged in.
    */
   async scrape(): Promise<string> {
     this.messages.reset();
@@ -71,7 +78,8 @@ export class ServiceMetrics {
     } catch {
       this.databaseUp.set(0);
     }
-    return this.registry.metrics();
+    const core = this.options.metricsRegistry;
+    return core ? Registry.merge([this.registry, core]).metrics() : this.registry.metrics();
   }
 
   /** Express middleware: counts every request under its route pattern, not its URL. */

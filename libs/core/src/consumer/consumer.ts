@@ -1,11 +1,13 @@
 import type { Executor } from '../database/database';
 import { checkConsumerName } from '../inbox/process-exactly-once';
+import { MeteredDeliveryEvents } from '../metrics/metered-delivery-events';
+import type { PostboxMetrics } from '../metrics/postbox-metrics';
 import { getQueue } from '../queues/get-queue';
 import type { WakeupListener } from '../wakeups/wakeup-listener';
 import { abort, type ClaimSource, type Held } from './claim-source';
 import { type ConsumeOptions, DEFAULT_CONSUME_OPTIONS, type MessageHandler } from './consumer-options';
 import { ConsumerLifecycle, type ConsumerState } from './consumer-state';
-import { DeliveryEvents } from './delivery-events';
+import { type ConsumerStats, DeliveryEvents } from './delivery-events';
 import { handleMessage } from './handle-message';
 import { LeaseClaims } from './lease-claims';
 import { LockClaims } from './lock-claims';
@@ -17,6 +19,7 @@ export interface ConsumerDeps {
   db: Executor;
   schema?: string;
   listener?: WakeupListener;
+  metrics?: PostboxMetrics;
 }
 
 /**
@@ -30,7 +33,7 @@ export class Consumer {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly lifecycle = new ConsumerLifecycle();
-  private readonly events = new DeliveryEvents();
+  private readonly events: DeliveryEvents;
   private source!: ClaimSource;
   /** Claimed, not yet started. */
   private readonly buffer: Held[] = [];
@@ -45,7 +48,7 @@ export class Consumer {
   private unsubscribe: (() => void) | null = null;
   private readonly lockMode: boolean;
   /** Counters for tests, logs and metrics (see delivery-events.ts). */
-  readonly stats = this.events.stats;
+  readonly stats: ConsumerStats;
 
   constructor(
     private readonly deps: ConsumerDeps,
@@ -53,6 +56,8 @@ export class Consumer {
     private readonly handler: MessageHandler,
     private readonly options: ConsumeOptions = {},
   ) {
+    this.events = deps.metrics ? new MeteredDeliveryEvents(queue, deps.metrics) : new DeliveryEvents();
+    this.stats = this.events.stats;
     this.concurrency = options.concurrency ?? DEFAULT_CONSUME_OPTIONS.concurrency;
     this.batchSize = options.batchSize ?? DEFAULT_CONSUME_OPTIONS.batchSize;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_CONSUME_OPTIONS.pollIntervalMs;

@@ -36,8 +36,8 @@ export class DeliveryEvents {
     released: 0,
   };
 
-  /** One claim statement returned `count` messages. */
-  claimed(count: number): void {
+  /** One claim statement returned `count` messages; `startedAt`: Date.now() when it was sent (metrics). */
+  claimed(count: number, _startedAt?: number): void {
     this.stats.claims++;
     this.stats.claimed += count;
   }

@@ -82,7 +82,7 @@ export class LeaseClaims implements ClaimSource {
       // The attempt is counted by the claim, in its own durable commit: see the class comment.
       countAttempt: true,
     });
-    this.ctx.events.claimed(messages.length);
+    this.ctx.events.claimed(messages.length, leaseStart);
     this.sizer.claimed(messages.length, want);
     const held = messages.map((message) => ({ message, leaseEndsAt: leaseStart + this.visibilityTimeoutMs }));
     return { held, full: messages.length === want };

@@ -69,6 +69,7 @@ export class LockClaims implements ClaimSource {
     this.standby = null;
     const trx = await standby;
     let messages: LockedMessage[];
+    const claimStart = Date.now();
     try {
       messages = await claimLocked(trx, this.ctx.queue, want, { schema: this.ctx.schema });
     } catch (error) {
@@ -76,7 +77,7 @@ export class LockClaims implements ClaimSource {
       await rollBack(trx);
       throw error;
     }
-    this.ctx.events.claimed(messages.length);
+    this.ctx.events.claimed(messages.length, claimStart);
     if (messages.length === 0) {
       // Begin a fresh standby rather than keep this one: now() inside a
       // transaction is its BEGIN's time, and the acks' timestamps (acked_at,

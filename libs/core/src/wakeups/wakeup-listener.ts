@@ -34,6 +34,8 @@ export class WakeupListener {
   private delayMs: number;
   /** How many times the connection was (re)established; for tests and metrics. */
   connects = 0;
+  /** Date.now() of the last notification on the channel (metrics: the listener's health). */
+  lastNotificationAt: number | null = null;
 
   constructor(private readonly options: WakeupListenerOptions) {
     this.delayMs = options.reconnectDelayMs ?? 50;
@@ -79,6 +81,7 @@ export class WakeupListener {
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, null));
     client.on('notification', (message) => {
+      this.lastNotificationAt = Date.now();
       if (message.channel === this.options.channel && message.payload) this.fire(message.payload);
     });
     try {

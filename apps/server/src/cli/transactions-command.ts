@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { print, report } from './output';
+import { type TargetOptions, targetOptions, withTarget } from './target';
+
+/**
+ * `postbox transactions`: half messages: show, commit or roll back by hand.
+ * (No `list` yet: neither the core nor the REST API lists half messages on main.)
+ */
+export function addTransactionsCommand(program: Command): void {
+  const transactions = program.command('transactions').description('half messages (prepare → commit | rollback)');
+  targetOptions(
+    transactions
+      .command('show')
+      .description('one half message with its check-back history')
+      .argument('<id>')
+      .action((id: string, options: TargetOptions) =>
+        withTarget(options, async (target) => {
+          print(options.json, await target.getTransaction(id), ['field', 'value'], (t) =>
+            Object.entries(t).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+          );
+        }),
+      ),
+  );
+  for (const verb of ['commit', 'rollback'] as const) {
+    targetOptions(
+      transactions
+        .command(verb)
+        .description(verb === 'commit' ? 'send the half messages (exactly once)' : 'discard the half messages')
+        .argument('<ids...>')
+        .action((ids: string[], options: TargetOptions) =>
+          withTarget(options, async (target) => {
+            for (const id of ids) {
+              if (verb === 'commit') await target.commitTransaction(id);
+              else await target.rollbackTransaction(id);
+            }
+            const done = verb === 'commit' ? 'committed' : 'rolled back';
+            report(
+              options.json,
+              { [verb === 'commit' ? 'committed' : 'rolledBack']: ids },
+              `${done} ${ids.join(', ')}`,
+            );
+          }),
+        ),
+    );
+  }
+}
