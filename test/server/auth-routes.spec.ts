@@ -23,7 +23,7 @@ const MISSING = {
 /** The public list (auth/public.decorator.ts): everything else must answer 401 without a key. */
 function isPublic(route: AppRoute): boolean {
   return (
-    (route.method === 'GET' && (route.path === '/health' || route.path === '/')) ||
+    (route.method === 'GET' && (route.path === '/health' || route.path === '/' || route.path === '/dashboard/:file')) ||
     route.path === '/docs' ||
     route.path.startsWith('/docs/') ||
     route.path.startsWith('/docs-')

@@ -143,6 +143,12 @@ export function rawRequest(
     const req = http.request(
       { host: '127.0.0.1', port, method, path: target, agent, headers: { 'content-length': '0', ...headers } },
       (res) => {
+        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          // An event stream never ends: its status is the decision; hang up.
+          resolve({ status: res.statusCode ?? 0, body: '' });
+          res.destroy();
+          return;
+        }
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { KeysModule } from './keys/keys.module';
 import { MessagesModule } from './messages/messages.module';
 import type { Postbox } from './postbox.provider';
@@ -29,6 +30,7 @@ import { TransactionsModule } from './transactions/transactions.module';
     RelaysModule,
     SchedulesModule,
     TasksModule,
+    DashboardModule,
     SqsModule,
   ],
 })

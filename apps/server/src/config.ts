@@ -54,5 +54,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     bodyLimit: text(env, 'POSTBOX_BODY_LIMIT') ?? DEFAULT_SERVER_OPTIONS.bodyLimit,
     logLevel: text(env, 'LOG_LEVEL') ?? DEFAULT_SERVER_OPTIONS.logLevel,
     healthTimeoutMs: DEFAULT_SERVER_OPTIONS.healthTimeoutMs,
+    dashboardSampleMs: integer(
+      env,
+      'POSTBOX_DASHBOARD_SAMPLE_MS',
+      DEFAULT_SERVER_OPTIONS.dashboardSampleMs,
+      100,
+      60_000,
+    ),
   };
 }

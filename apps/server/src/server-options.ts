@@ -21,6 +21,8 @@ export interface ServerOptions {
   logLevel: string;
   /** GET /health answers 503 when `select 1` takes longer than this. */
   healthTimeoutMs: number;
+  /** POSTBOX_DASHBOARD_SAMPLE_MS: how often the dashboard's depth, rates and half-message counts are sampled (an hour is kept). */
+  dashboardSampleMs: number;
   /**
    * The prom-client Registry the Postbox's own metrics were registered in
    * (`Postbox.create({ metrics: prometheusMetrics(registry) })`): GET /metrics
@@ -35,4 +37,5 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   bodyLimit: '1mb',
   logLevel: 'info',
   healthTimeoutMs: 2_000,
+  dashboardSampleMs: 5_000,
 };

@@ -43,6 +43,8 @@ export type {
   CheckEvent,
   TransactionChecker,
 } from './half-messages/checkback-runner';
+export { countTransactions, type TransactionCount } from './half-messages/count-transactions';
+export { type ListTransactionsOptions, listTransactions } from './half-messages/list-transactions';
 export { DEFAULT_CHECK_AFTER_MS, DEFAULT_MAX_CHECKS, type PrepareOptions } from './half-messages/prepare';
 export {
   TRANSACTION_STATES,
@@ -117,6 +119,7 @@ export {
   type QueueSettings,
 } from './queues/queue-settings';
 export { EXACT_STATS_LIMIT, type QueueWithStats } from './queues/queue-stats';
+export { type ActivityCounters, readActivityCounters } from './queues/read-activity-counters';
 export { resumeQueue } from './queues/resume-queue';
 export { updateQueue } from './queues/update-queue';
 // Relay to RabbitMQ (needs the optional peer dependency amqplib)
@@ -147,6 +150,7 @@ export { type MoveOptions, startMoveTask } from './tasks/start-move-task';
 export { getTask, TASK_STATES, type TaskInfo, TaskNotFoundError, type TaskState } from './tasks/task';
 export type { TaskRunnerOptions } from './tasks/task-runner';
 export type { CreateTopicResult } from './topics/create-topic';
+export { listTopicGroups, type TopicGroup, type TopicWithGroups } from './topics/list-topic-groups';
 export type { SubscriptionWithStats, TopicWithSubscriptions } from './topics/list-topics';
 export { setGroupPaused } from './topics/pause-group';
 // Topics (pub/sub)
