@@ -137,7 +137,7 @@ describe('SQS endpoint: PurgeQueue and the message move tasks (@aws-sdk/client-s
   });
 
   it('StartMessageMoveTask moves the dead letters back; ListMessageMoveTasks shows it COMPLETED with counts', async () => {
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'mv-dlq' }));
+    await sqs.send(new CreateQueueCommand({ QueueName: 'mv-dlq' }));
     const policy = JSON.stringify({ deadLetterTargetArn: arn('mv-dlq'), maxReceiveCount: 1 });
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({ QueueName: 'mv-work', Attributes: { RedrivePolicy: policy, VisibilityTimeout: '30' } }),
