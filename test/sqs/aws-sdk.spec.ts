@@ -154,8 +154,8 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
       ),
     );
     expect(repeated.name).toBe('BatchEntryIdsNotDistinct');
-    const purge = await rejection(sqs.send(new PurgeQueueCommand({ QueueUrl })));
-    expect(purge.name).toBe('UnsupportedOperation');
+    const purge = await rejection(sqs.send(new PurgeQueueCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/nope` })));
+    expect(purge.name).toBe('QueueDoesNotExist');
     const nul = await rejection(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a\u0000b' })));
     expect(nul.name).toBe('InvalidMessageContents');
     expect(await rows('errors')).toEqual([]);

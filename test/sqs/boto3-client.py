@@ -103,6 +103,21 @@ try:
     forged.list_queues()
 except botocore.exceptions.ClientError as e:
     errors["forged"] = e.response["Error"]["Code"]
+try:
+    sqs.purge_queue(QueueUrl=endpoint + "/000000000000/no-such-queue")
+except sqs.exceptions.QueueDoesNotExist as e:
+    errors["purgeMissing"] = e.response["Error"]["Code"]
 out["errors"] = errors
+
+# PurgeQueue: ready and delayed messages go; an in-flight one stays (Postbox keeps in-flight messages).
+for body in ("p-held", "p-ready"):
+    sqs.send_message(QueueUrl=url, MessageBody=body)
+sqs.send_message(QueueUrl=url, MessageBody="p-delayed", DelaySeconds=600)
+held = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60)["Messages"]
+sqs.purge_queue(QueueUrl=url)
+counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+out["purged"] = [held[0]["Body"]] + [
+    counts[k] for k in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
+]
 sqs.delete_queue(QueueUrl=url)
 print(json.dumps(out))

@@ -83,7 +83,9 @@ describe.skipIf(missing !== null)('SQS endpoint with Python boto3', () => {
       receipt: 'ReceiptHandleIsInvalid',
       exists: 'QueueAlreadyExists',
       forged: 'SignatureDoesNotMatch',
+      purgeMissing: 'AWS.SimpleQueueService.NonExistentQueue',
     });
+    expect(out.purged).toEqual(['p-held', '0', '1', '0']);
     const { rows } = await t.client.query(
       'select m.body, m.group_key, m.dedup_key from postbox.messages m where queue = $1 order by m.id',
       [`${queue}.fifo`],

@@ -158,6 +158,53 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
     expect(rows).toEqual([{ queue: 'scoped-orders', body: 'ok' }]);
   });
 
+  it('query protocol: PurgeQueue and the move-task actions answer in XML; in-flight kept, rows purged', async () => {
+    const form = (raw: string) => request(open.url, 'POST', '/', { raw, headers: { 'content-type': FORM } });
+    expect((await form('Action=CreateQueue&QueueName=xml-dlq')).status).toBe(200);
+    expect((await form('Action=CreateQueue&QueueName=xml-work')).status).toBe(200);
+    const url = encodeURIComponent(`${open.url}/${ACCOUNT}/xml-work`);
+    await form(`Action=SendMessage&QueueUrl=${url}&MessageBody=held`);
+    const held = await form(`Action=ReceiveMessage&QueueUrl=${url}&VisibilityTimeout=60`);
+    expect(held.text).toContain('<Body>held</Body>');
+    await form(`Action=SendMessage&QueueUrl=${url}&MessageBody=gone`);
+    await form(`Action=SendMessage&QueueUrl=${url}&MessageBody=later&DelaySeconds=600`);
+    const purged = await form(`Action=PurgeQueue&QueueUrl=${url}`);
+    expect(purged.status).toBe(200);
+    expect(purged.text).toMatch(
+      /^<\?xml version="1.0"\?><PurgeQueueResponse [^>]*><PurgeQueueResult><\/PurgeQueueResult>/,
+    );
+    const { rows } = await openClient.query("select body from postbox.messages where queue = 'xml-work'");
+    expect(rows).toEqual([{ body: 'held' }]);
+    const missing = await form(`Action=PurgeQueue&QueueUrl=${encodeURIComponent(`${open.url}/${ACCOUNT}/xml-nope`)}`);
+    expect(missing.status).toBe(400);
+    expect(missing.text).toContain('<Code>AWS.SimpleQueueService.NonExistentQueue</Code>');
+
+    const source = encodeURIComponent(`arn:aws:sqs:us-east-1:${ACCOUNT}:xml-dlq`);
+    const destination = encodeURIComponent(`arn:aws:sqs:us-east-1:${ACCOUNT}:xml-work`);
+    const started = await form(
+      `Action=StartMessageMoveTask&SourceArn=${source}&DestinationArn=${destination}&MaxNumberOfMessagesPerSecond=50`,
+    );
+    expect(started.status).toBe(200);
+    const handle = /<TaskHandle>([^<]+)<\/TaskHandle>/.exec(started.text)?.[1];
+    expect(handle).toEqual(expect.any(String));
+    const listed = await form(`Action=ListMessageMoveTasks&SourceArn=${source}&MaxResults=10`);
+    expect(listed.status).toBe(200);
+    expect(listed.text).toMatch(
+      new RegExp(
+        '<ListMessageMoveTasksResult><ListMessageMoveTasksResultEntry><Status>COMPLETED</Status>' +
+          `<SourceArn>arn:aws:sqs:us-east-1:${ACCOUNT}:xml-dlq</SourceArn>` +
+          `<DestinationArn>arn:aws:sqs:us-east-1:${ACCOUNT}:xml-work</DestinationArn>` +
+          '<MaxNumberOfMessagesPerSecond>50</MaxNumberOfMessagesPerSecond>' +
+          '<ApproximateNumberOfMessagesMoved>0</ApproximateNumberOfMessagesMoved>' +
+          '<ApproximateNumberOfMessagesToMove>0</ApproximateNumberOfMessagesToMove>' +
+          '<StartedTimestamp>\\d{13}</StartedTimestamp></ListMessageMoveTasksResultEntry></ListMessageMoveTasksResult>',
+      ),
+    );
+    const cancel = await form(`Action=CancelMessageMoveTask&TaskHandle=${handle}`);
+    expect(cancel.status).toBe(400);
+    expect(cancel.text).toContain('<Code>AWS.SimpleQueueService.UnsupportedOperation</Code>');
+  });
+
   it('refuses a body over 3 MiB without reading it all', async () => {
     const { rows: before } = await openClient.query('select count(*)::int as n from postbox.messages');
     const answer = await request(open.url, 'POST', '/', {

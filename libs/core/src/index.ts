@@ -146,6 +146,7 @@ export {
   ScheduleNotFoundError,
 } from './schedules/schedule';
 export type { ScheduleRunnerOptions } from './schedules/schedule-runner';
+export { type ListTasksOptions, listTasks } from './tasks/list-tasks';
 export { type MoveOptions, startMoveTask } from './tasks/start-move-task';
 export { getTask, TASK_STATES, type TaskInfo, TaskNotFoundError, type TaskState } from './tasks/task';
 export type { TaskRunnerOptions } from './tasks/task-runner';

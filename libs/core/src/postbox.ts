@@ -54,6 +54,7 @@ import { deleteSchedule } from './schedules/delete-schedule';
 import { getSchedule, listSchedules } from './schedules/list-schedules';
 import { pauseSchedule, resumeSchedule } from './schedules/pause-schedule';
 import type { ScheduleInput } from './schedules/schedule';
+import { type ListTasksOptions, listTasks } from './tasks/list-tasks';
 import { type MoveOptions, startMoveTask } from './tasks/start-move-task';
 import { getTask } from './tasks/task';
 import { createTopic } from './topics/create-topic';
@@ -491,6 +492,10 @@ export class Postbox {
   }
   getTask(taskId: string) {
     return getTask(this.db, taskId, this.opts);
+  }
+  /** The tasks moving `source`'s dead letters, newest first (SQS ListMessageMoveTasks). */
+  listTasks(source: string, options: ListTasksOptions = {}) {
+    return listTasks(this.db, source, options, this.opts);
   }
 
   // Recurring schedules (schedules/): ticks enqueued exactly once by the maintenance of any process.

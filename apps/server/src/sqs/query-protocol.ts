@@ -83,6 +83,7 @@ const LIST_ELEMENTS: Record<string, (action: string) => string> = {
   Messages: () => 'Message',
   Successful: (action) => `${action}ResultEntry`,
   Failed: () => 'BatchResultErrorEntry',
+  Results: () => 'ListMessageMoveTasksResultEntry',
 };
 
 function element(name: string, value: unknown, action: string): string {

@@ -1,3 +1,4 @@
+import { cancelMessageMoveTask } from './actions/cancel-message-move-task';
 import { changeMessageVisibility } from './actions/change-message-visibility';
 import { changeMessageVisibilityBatch } from './actions/change-message-visibility-batch';
 import { createQueue } from './actions/create-queue';
@@ -7,12 +8,14 @@ import { deleteQueue } from './actions/delete-queue';
 import { getQueueAttributes } from './actions/get-queue-attributes';
 import { getQueueUrl } from './actions/get-queue-url';
 import { listDeadLetterSourceQueues } from './actions/list-dead-letter-source-queues';
+import { listMessageMoveTasks } from './actions/list-message-move-tasks';
 import { listQueues } from './actions/list-queues';
 import { purgeQueue } from './actions/purge-queue';
 import { receiveMessage } from './actions/receive-message';
 import { sendMessage } from './actions/send-message';
 import { sendMessageBatch } from './actions/send-message-batch';
 import { setQueueAttributes } from './actions/set-queue-attributes';
+import { startMessageMoveTask } from './actions/start-message-move-task';
 import type { SqsContext } from './sqs-context';
 import type { SqsInput } from './sqs-input';
 
@@ -35,4 +38,7 @@ export const SQS_ACTIONS: Record<string, SqsAction> = {
   ChangeMessageVisibility: changeMessageVisibility,
   ChangeMessageVisibilityBatch: changeMessageVisibilityBatch,
   ListDeadLetterSourceQueues: listDeadLetterSourceQueues,
+  StartMessageMoveTask: startMessageMoveTask,
+  ListMessageMoveTasks: listMessageMoveTasks,
+  CancelMessageMoveTask: cancelMessageMoveTask,
 };

@@ -16,6 +16,8 @@ export interface SqsContext {
   queue: string | null;
   /** Whether the caller's key may do `action` on `queue` (always, in dev mode). */
   allows(action: string, queue: string | null): boolean;
+  /** Whether the caller's key may do `action` on every queue (a names-limited key may not). */
+  allowsEveryName(action: string): boolean;
   longPolls: LongPolls;
   res: HttpResponse;
 }

@@ -8,6 +8,8 @@ import type { ServerOptions } from '../server-options';
 export interface SqsCredential {
   secret: string;
   allows(action: string, queue: string | null): boolean;
+  /** Whether its names glob covers every queue (a move back to where each dead letter came from may reach any). */
+  coversEveryName(): boolean;
 }
 
 /**
@@ -35,6 +37,11 @@ const ACTION_SCOPES: Record<string, readonly KeyScope[]> = {
   GetQueueAttributes: ['read', 'consume'],
   ListQueues: ['read', 'produce', 'consume'],
   ListDeadLetterSourceQueues: ['read'],
+  // As the REST routes: POST /v1/queues/:queue/purge and …/move need admin, GET /v1/tasks/:id read.
+  PurgeQueue: ['admin'],
+  StartMessageMoveTask: ['admin'],
+  CancelMessageMoveTask: ['admin'],
+  ListMessageMoveTasks: ['read'],
 };
 const ADMIN_ONLY: readonly KeyScope[] = ['admin'];
 
@@ -62,7 +69,7 @@ export class ApiKeyCredentials implements SqsCredentials {
   async lookup(accessKeyId: string): Promise<SqsCredential | null> {
     const bootstrap = this.options.apiKey;
     if (accessKeyId === ApiKeyCredentials.BOOTSTRAP_ACCESS_KEY_ID) {
-      return bootstrap ? { secret: bootstrap, allows: () => true } : null;
+      return bootstrap ? { secret: bootstrap, allows: () => true, coversEveryName: () => true } : null;
     }
     const found = await findSigningKey(this.postbox.db, accessKeyId, { schema: this.postbox.schema });
     if (!found) return null;
@@ -71,6 +78,7 @@ export class ApiKeyCredentials implements SqsCredentials {
       secret: found.secretAccessKey,
       allows: (action, queue) =>
         scopesCover(scopes, ACTION_SCOPES[action] ?? ADMIN_ONLY) && (queue === null || nameMatches(names, queue)),
+      coversEveryName: () => names === null || names === '*',
     };
   }
 }

@@ -44,6 +44,12 @@ export const sqsErrors = {
   invalidMessageContents: (why: string) => new SqsError('InvalidMessageContents', why),
   unsupportedOperation: (what: string) =>
     new SqsError('UnsupportedOperation', what, 400, 'AWS.SimpleQueueService.UnsupportedOperation'),
+  /** The move-task actions' "no such queue" (SQS answers ResourceNotFoundException there, not QueueDoesNotExist). */
+  resourceNotFound: (field: string, arn: string) =>
+    new SqsError(
+      'ResourceNotFoundException',
+      `The resource ${arn} that you specified for the ${field} parameter does not exist.`,
+    ),
   invalidAction: (action: string) =>
     new SqsError('InvalidAction', `The action ${action} is not valid for this endpoint.`, 400),
   emptyBatchRequest: () =>

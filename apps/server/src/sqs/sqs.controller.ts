@@ -107,6 +107,7 @@ export class SqsController {
         origin: `${(req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'}://${req.headers.host}`,
         queue,
         allows: (a, q) => credential === null || credential.allows(a, q),
+        allowsEveryName: (a) => credential === null || (credential.allows(a, null) && credential.coversEveryName()),
         longPolls: this.longPolls,
         res,
       };
