@@ -91,7 +91,8 @@ create or replace function :POSTBOX_SCHEMA.extend(receipt text, visibility_timeo
 language sql as $$
   with changed as (
     update :POSTBOX_SCHEMA.messages m
-    set available_at = now() + visibility_timeout_ms * interval '1 millisecond'
+    set available_at = now() + visibility_timeout_ms * interval '1 millisecond',
+        leased_until = now() + visibility_timeout_ms * interval '1 millisecond'
     where m.id = split_part(receipt, '.', 1)::bigint and m.lease_token = split_part(receipt, '.', 2)::bigint
     returning 1
   )

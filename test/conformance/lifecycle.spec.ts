@@ -231,6 +231,8 @@ describe.each(['library', 'psql'] as const)('message lifecycle through the %s', 
     expect(await d.extend(q, m?.receipt as string, 120_000)).toBe(true);
     expect((await row(id)).due_in_ms).toBeGreaterThan(100_000);
     expect(await d.extend(q, m?.receipt as string, 0)).toBe(true);
+    // Visible at once: a lease shortened ends at the new time (leased_until moves too).
+    expect((await row(id)).due_in_ms).toBeLessThanOrEqual(0);
     expect(await d.ack(q, [m?.receipt as string])).toBe(1);
     expect(await d.extend(q, m?.receipt as string, 1_000)).toBe(false);
   });

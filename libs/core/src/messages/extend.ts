@@ -44,8 +44,10 @@ export function extendStatement(
     -- available_at, not leased_until: a non-HOT update, but it moves a row held
     -- this long out of the front of messages_claim_idx, which every claim reads
     -- past (migration 000011 has the numbers). Extends are rare: a lease is
-    -- extended once it is half gone.
-    set available_at = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
+    -- extended once it is half gone. leased_until moves with it: the lease
+    -- ends at the new time, sooner too (SQS's ChangeMessageVisibility to 0).
+    set available_at = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond',
+        leased_until = now() + ${visibilityTimeoutMs}::int * interval '1 millisecond'
     from ${deliveryRows(parsed)}
     where ${matchesDelivery(parsed)} and m.queue = ${queue}
     returning m.id, m.lease_token as token`;
