@@ -4,10 +4,10 @@ import { type Sample, StatsHistory } from '../../apps/server/src/dashboard/stats
 import { StatsSampler } from '../../apps/server/src/dashboard/stats-sampler';
 import { visibleSample } from '../../apps/server/src/dashboard/visible-sample';
 import { DEFAULT_SERVER_OPTIONS } from '../../apps/server/src/server-options';
-import type { Postbox } from '../../libs/core/src/postbox';
-import { readActivityCounters } from '../../libs/core/src/queues/read-activity-counters';
 import { countTransactions } from '../../libs/core/src/half-messages/count-transactions';
 import { listTransactions } from '../../libs/core/src/half-messages/list-transactions';
+import type { Postbox } from '../../libs/core/src/postbox';
+import { readActivityCounters } from '../../libs/core/src/queues/read-activity-counters';
 import { type TestDatabase, useTestDatabase } from '../setup/test-database';
 import { until } from '../setup/until';
 
