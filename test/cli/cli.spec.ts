@@ -214,6 +214,12 @@ describe('postbox CLI (compiled bin) against a real database and a live service'
         await postbox.createQueue(q('tx'));
         const a = await postbox.prepare({ queue: q('tx') }, { body: 'commit me' });
         const b = await postbox.prepare({ queue: q('tx') }, { body: 'roll me back' });
+        const listed = await runCli(['transactions', 'list', '--state', 'prepared', '--json'], { env: env() });
+        expect(listed.code, listed.stderr).toBe(0);
+        const prepared = JSON.parse(listed.stdout).filter((t: { queue: string }) => t.queue === q('tx'));
+        expect(prepared.map((t: { transactionId: string }) => t.transactionId).sort()).toEqual([a, b].sort());
+        const table = await runCli(['transactions', 'list'], { env: env() });
+        expect(table.stdout).toContain(a);
         const show = await runCli(['transactions', 'show', a, '--json'], { env: env() });
         expect(JSON.parse(show.stdout)).toMatchObject({ transactionId: a, state: 'prepared', queue: q('tx') });
         expect((await runCli(['transactions', 'commit', a], { env: env() })).code).toBe(0);

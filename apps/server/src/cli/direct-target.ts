@@ -1,4 +1,13 @@
-import { createKey, listKeys, type MessageState, Postbox, type PurgeState, revokeKey } from 'postbox';
+import {
+  createKey,
+  listKeys,
+  listTransactions,
+  type MessageState,
+  Postbox,
+  type PurgeState,
+  revokeKey,
+  type TransactionState,
+} from 'postbox';
 import type { Json, Target } from './target';
 
 /** Dates become ISO strings, as the REST API shows them: commands print one shape in both modes. */
@@ -35,6 +44,8 @@ export async function openDirectTarget(connectionString: string, schema: string)
     },
     replayQueue: async (queue, from) => (await postbox.replay(queue, { from })).replayed,
     replayTopic: async (topic, group, from) => (await postbox.replay(topic, group, { from })).replayed,
+    listTransactions: async (state, limit) =>
+      json(await listTransactions(postbox.db, { ...opts, state: state as TransactionState | undefined, limit })),
     getTransaction: async (id) => json(await postbox.getTransaction(id)),
     commitTransaction: async (id) => void (await postbox.commitTransaction(id)),
     rollbackTransaction: async (id) => void (await postbox.rollbackTransaction(id)),

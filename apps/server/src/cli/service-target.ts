@@ -71,6 +71,8 @@ export function openServiceTarget(url: string, key: string | undefined): Target 
     replayQueue: async (name, from) => (await call('POST', `${queue(name)}/replay`, { from })).replayed,
     replayTopic: async (topic, group, from) =>
       (await call('POST', `/v1/topics/${q(topic)}/subscriptions/${q(group)}/replay`, { from })).replayed,
+    listTransactions: (state, limit) =>
+      call('GET', `/v1/transactions?${new URLSearchParams({ ...(state ? { state } : {}), limit: String(limit) })}`),
     getTransaction: (id) => call('GET', `/v1/transactions/${q(id)}`),
     commitTransaction: async (id) => void (await call('POST', `/v1/transactions/${q(id)}/commit`)),
     rollbackTransaction: async (id) => void (await call('POST', `/v1/transactions/${q(id)}/rollback`)),

@@ -33,6 +33,7 @@ export interface Target {
   redrive(queue: string, ids: string[] | 'all'): Promise<number>;
   replayQueue(queue: string, from: string): Promise<number>;
   replayTopic(topic: string, group: string, from: string): Promise<number>;
+  listTransactions(state: string | undefined, limit: number): Promise<Json[]>;
   getTransaction(id: string): Promise<Json>;
   commitTransaction(id: string): Promise<void>;
   rollbackTransaction(id: string): Promise<void>;
