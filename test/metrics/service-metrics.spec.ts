@@ -32,7 +32,10 @@ describe('GET /metrics serves what the core counted', () => {
       200,
     );
 
+    expect((await server.request('POST', '/v1/queues/other.b/pause', { headers: admin })).status).toBe(200);
     const text = (await server.request('GET', '/metrics', { headers: admin })).text;
+    expect(text).toContain('postbox_queue_paused{queue="other.b"} 1');
+    expect(text).toContain('postbox_queue_paused{queue="svc.a"} 0');
     expect(text).toContain('postbox_messages_sent_total{queue="svc.a"} 3');
     expect(text).toContain('postbox_messages_delivered_total{queue="svc.a"} 2');
     expect(text).toContain('postbox_messages_acked_total{queue="svc.a"} 2');

@@ -17,6 +17,7 @@ export class ServiceMetrics {
   private readonly durations: Histogram<'method' | 'route' | 'status'>;
   private readonly messages: Gauge<'queue' | 'state'>;
   private readonly oldestReadyAge: Gauge<'queue'>;
+  private readonly paused: Gauge<'queue'>;
   private readonly databaseUp: Gauge;
 
   constructor(
@@ -49,6 +50,12 @@ export class ServiceMetrics {
       labelNames: ['queue'],
       registers: [this.registry],
     });
+    this.paused = new Gauge({
+      name: 'postbox_queue_paused',
+      help: '1 while the queue is paused (receives and consumers get nothing; sends still land)',
+      labelNames: ['queue'],
+      registers: [this.registry],
+    });
     this.databaseUp = new Gauge({
       name: 'postbox_database_up',
       help: '1 when the last scrape could read queue depth from the database',
@@ -67,12 +74,14 @@ export class ServiceMetrics {
   async scrape(): Promise<string> {
     this.messages.reset();
     this.oldestReadyAge.reset();
+    this.paused.reset();
     try {
       for (const queue of await this.postbox.listQueues()) {
         for (const state of ['ready', 'delayed', 'inFlight', 'dead'] as const) {
           this.messages.set({ queue: queue.name, state }, queue[state]);
         }
         this.oldestReadyAge.set({ queue: queue.name }, (queue.oldestReadyAgeMs ?? 0) / 1000);
+        this.paused.set({ queue: queue.name }, queue.paused ? 1 : 0);
       }
       this.databaseUp.set(1);
     } catch {
