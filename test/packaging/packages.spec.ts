@@ -128,7 +128,7 @@ describe.skipIf(process.env.POSTBOX_SKIP_PACKAGING === '1')('published packages'
       const files = stdout.trim().split('\n');
       for (const entry of files) {
         expect(entry, `${name}: ${entry}`).toMatch(
-          /^package\/(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts|js\.map)|migrations\/(committed\/\d{6}|functions\/\d{2}-[a-z-]+)\.sql)$/,
+          /^package\/(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts|js\.map)|dist\/dashboard\/assets\/[\w-]+\.(css|svg)|migrations\/(committed\/\d{6}|functions\/\d{2}-[a-z-]+)\.sql)$/,
         );
       }
       expect(files).toContain('package/dist/index.js');
