@@ -118,6 +118,13 @@ describe('SQS queue attributes are durable and shared between service instances'
     expect(tooLarge.message).toBe(
       'One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.',
     );
+    // Exactly the limit passes SQS's measure but not the core's (the body as JSON text: 2 quotes more), which
+    // refuses it with SQS's error code and its own reason (queue-attributes.ts: the one known gap).
+    const atLimit = await rejection(b.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x'.repeat(1024) })));
+    expect(atLimit.name).toBe('InvalidParameterValue');
+    expect(atLimit.message).toBe(
+      'One or more parameters are invalid. Reason: message is 1026 bytes, more than queue "durable-std" allows (maxMessageBytes 1024).',
+    );
     await b.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x'.repeat(1000) }));
     expect(
       (await pg.query(`select count(*)::int as n from postbox.messages where queue = 'durable-std'`)).rows[0].n,
