@@ -102,6 +102,7 @@ export {
   type WriteOptions,
 } from './postbox';
 export type { CreateQueueResult } from './queues/create-queue';
+export { getProtocolAttributes } from './queues/get-protocol-attributes';
 export { pauseQueue } from './queues/pause-queue';
 export { checkPurgeStates, PURGE_STATES, type PurgeState, purgeQueue } from './queues/purge-queue';
 // Queues
@@ -121,6 +122,7 @@ export {
 export { EXACT_STATS_LIMIT, type QueueWithStats } from './queues/queue-stats';
 export { type ActivityCounters, readActivityCounters } from './queues/read-activity-counters';
 export { resumeQueue } from './queues/resume-queue';
+export { setProtocolAttributes } from './queues/set-protocol-attributes';
 export { updateQueue } from './queues/update-queue';
 // Relay to RabbitMQ (needs the optional peer dependency amqplib)
 export { BrokerNackError, RelayStoppedError, UnroutableError } from './relay/broker-link';

@@ -40,12 +40,14 @@ import { MetricsTap } from './metrics/metrics-tap';
 import type { PostboxMetrics } from './metrics/postbox-metrics';
 import { createQueue } from './queues/create-queue';
 import { deleteQueue } from './queues/delete-queue';
+import { getProtocolAttributes } from './queues/get-protocol-attributes';
 import { getQueue } from './queues/get-queue';
 import { pauseQueue } from './queues/pause-queue';
 import { type PurgeOptions as PurgeQueueOptions, type PurgeState, purgeQueue } from './queues/purge-queue';
 import type { QueueOptions } from './queues/queue-settings';
 import { getQueueStats, listQueues } from './queues/queue-stats';
 import { resumeQueue } from './queues/resume-queue';
+import { setProtocolAttributes } from './queues/set-protocol-attributes';
 import { updateQueue } from './queues/update-queue';
 import type { RelayOptions } from './relay/relay-options';
 import { type Relay, startRelay } from './relay/start-relay';
@@ -247,6 +249,14 @@ export class Postbox {
   /** Changes any subset of a queue's settings in place (docs/queue-controls.md: effect of each). */
   updateQueue(name: string, changes: QueueOptions, { trx }: WriteOptions = {}) {
     return updateQueue(trx ?? this.db, name, changes, this.opts);
+  }
+  /** A protocol endpoint's own attributes of a queue ("sqs.DelaySeconds", …); one primary-key lookup. */
+  getProtocolAttributes(name: string) {
+    return getProtocolAttributes(this.db, name, this.opts);
+  }
+  /** Merges into them in one statement (concurrent sets of different keys both survive); null removes a key. */
+  setProtocolAttributes(name: string, changes: Record<string, unknown>, { trx }: WriteOptions = {}) {
+    return setProtocolAttributes(trx ?? this.db, name, changes, this.opts);
   }
   /** Receives and consumers get nothing until resumeQueue; sends still land. */
   pauseQueue(name: string, { trx }: WriteOptions = {}) {

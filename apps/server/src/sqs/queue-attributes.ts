@@ -10,8 +10,33 @@ import type { SqsOnlySettings } from './sqs-queue-settings';
  *   RedrivePolicy.maxReceiveCount     ↔ maxAttempts
  *   RedrivePolicy.deadLetterTargetArn ↔ deadLetterQueue
  *   FifoQueue                         ↔ fifo
- * and the rest live in SqsQueueSettings (sqs-queue-settings.ts).
+ *   MaximumMessageSize                ↔ maxMessageBytes
+ *   MessageRetentionPeriod (s)        ↔ messageTtlMs, expiredTo: 'drop'
+ * and the rest are the queue's protocol attributes (sqs-queue-settings.ts).
+ *
+ * MaximumMessageSize: both are the largest message a send accepts. SQS
+ * counts the body plus each attribute's name, type and value bytes; the
+ * core counts the body and headers as JSON text, which adds quotes and
+ * escapes (and binary attributes are stored base64). So the endpoint checks
+ * SQS's measure against the queue's maxMessageBytes first (sqs-message.ts,
+ * SQS's error), and the core's own check is the backstop: a body heavy in
+ * characters JSON escapes (a newline is 2 bytes there) can be refused a few
+ * bytes below the limit, with the same SQS error (sqs.controller.ts).
+ *
+ * MessageRetentionPeriod: SQS deletes a message that has been in the queue
+ * longer than the period, delivered or not, and sends it nowhere. The core's
+ * messageTtlMs with expiredTo 'drop' removes a message not consumed within
+ * the TTL of its send, silently (docs/queue-controls.md "Message TTL").
+ * Differences: the expiry is fixed at send, so a changed period applies to
+ * messages sent from then on (SQS measures every message against the current
+ * period); a message moved to a dead-letter queue starts that queue's TTL
+ * afresh (SQS keeps its original enqueue time for a standard queue); expired
+ * messages leave within ~10 s (the core's maintenance) and count as
+ * ApproximateNumberOfMessages until then.
  */
+
+/** SQS's default MessageRetentionPeriod (4 days), given to every queue CreateQueue makes. */
+export const DEFAULT_RETENTION_SECONDS = 345_600;
 
 /** SQS redelivers without limit when a queue has no RedrivePolicy; the core's ceiling is 1000 deliveries. */
 export const NO_REDRIVE_MAX_ATTEMPTS = 1000;
@@ -87,10 +112,11 @@ export function parseQueueAttributes(queue: string, attributes: Record<string, s
         sqsOnly.delaySeconds = seconds(name, value, 0, 900);
         break;
       case 'MaximumMessageSize':
-        sqsOnly.maximumMessageSize = seconds(name, value, 1024, 1_048_576);
+        core.maxMessageBytes = seconds(name, value, 1024, 1_048_576);
         break;
       case 'MessageRetentionPeriod':
-        sqsOnly.messageRetentionPeriod = seconds(name, value, 60, 1_209_600);
+        core.messageTtlMs = seconds(name, value, 60, 1_209_600) * 1000;
+        core.expiredTo = 'drop';
         break;
       case 'ReceiveMessageWaitTimeSeconds':
         sqsOnly.receiveMessageWaitTimeSeconds = seconds(name, value, 0, 20);
@@ -139,11 +165,12 @@ export function renderQueueAttributes(
     // The core does not record changes to a queue; its creation is the last one it knows.
     LastModifiedTimestamp: created,
     VisibilityTimeout: String(Math.floor(queue.visibilityTimeoutMs / 1000)),
-    MaximumMessageSize: String(sqsOnly.maximumMessageSize),
-    MessageRetentionPeriod: String(sqsOnly.messageRetentionPeriod),
+    MaximumMessageSize: String(queue.maxMessageBytes),
     DelaySeconds: String(sqsOnly.delaySeconds),
     ReceiveMessageWaitTimeSeconds: String(sqsOnly.receiveMessageWaitTimeSeconds),
   };
+  // A queue made outside SQS may keep its messages for ever (messageTtlMs null): no period to report.
+  if (queue.messageTtlMs !== null) attributes.MessageRetentionPeriod = String(Math.floor(queue.messageTtlMs / 1000));
   if (queue.deadLetterQueue !== null) {
     attributes.RedrivePolicy = JSON.stringify({
       deadLetterTargetArn: queueArn(options, queue.deadLetterQueue),

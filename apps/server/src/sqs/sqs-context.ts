@@ -3,13 +3,11 @@ import type { HttpResponse } from '../http-types';
 import type { LongPolls } from '../messages/long-polls';
 import { sqsErrors } from './sqs-error';
 import type { SqsOptions } from './sqs-options';
-import type { SqsQueueSettings } from './sqs-queue-settings';
 
 /** What every action gets besides its input. */
 export interface SqsContext {
   postbox: Postbox;
   options: SqsOptions;
-  settings: SqsQueueSettings;
   /** "http://host:port" as the client reached us: queue URLs start with it. */
   origin: string;
   /** The queue the request names (its QueueUrl, or the queue URL it was POSTed to); null when none. */

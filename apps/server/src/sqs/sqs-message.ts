@@ -4,7 +4,7 @@ import { md5OfAttributes, md5OfBody, type SqsMessageAttribute } from './md5-of-m
 import { isFifoName } from './sqs-context';
 import { sqsErrors } from './sqs-error';
 import { optionalInt, optionalString, type SqsInput } from './sqs-input';
-import type { SqsOnlySettings } from './sqs-queue-settings';
+import type { SqsSendSettings } from './sqs-queue-settings';
 
 /**
  * SQS messages ↔ Postbox messages, in one place:
@@ -81,7 +81,7 @@ function attributesSize(attributes: Record<string, SqsMessageAttribute>): number
 }
 
 /** One SendMessage (or batch entry) as the Postbox message it becomes, checked as SQS checks it. */
-export function prepareSend(queue: string, input: SqsInput, settings: SqsOnlySettings): PreparedSend {
+export function prepareSend(queue: string, input: SqsInput, settings: SqsSendSettings): PreparedSend {
   const body = optionalString(input, 'MessageBody');
   if (body === undefined || body === '') throw sqsErrors.missingParameter('MessageBody');
   if (INVALID_CHARACTER.test(body)) {

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, HttpCode, Inject, Logger, NotFoundException, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ConflictError, InvalidInputError, NotFoundError, type Postbox, QueueNotFoundError } from 'postbox';
+import {
+  ConflictError,
+  InvalidInputError,
+  MessageTooLargeError,
+  NotFoundError,
+  type Postbox,
+  QueueNotFoundError,
+} from 'postbox';
 import { SignedRequest } from '../auth/signed-request.decorator';
 import { isDatabaseUnavailable } from '../errors/database-unavailable';
 import type { HttpResponse } from '../http-types';
@@ -14,7 +21,6 @@ import { SqsError, sqsErrors } from './sqs-error';
 import type { SqsInput } from './sqs-input';
 import { SqsLongPolls } from './sqs-long-polls';
 import { SQS_OPTIONS, type SqsOptions } from './sqs-options';
-import { SqsQueueSettings } from './sqs-queue-settings';
 import { type SqsRequest, sqsProtocolOf } from './sqs-raw-body.middleware';
 import { verifySigV4 } from './verify-sigv4';
 
@@ -37,7 +43,6 @@ export class SqsController {
     @Inject(POSTBOX) private readonly postbox: Postbox,
     @Inject(SQS_OPTIONS) private readonly options: SqsOptions,
     @Inject(SQS_CREDENTIALS) private readonly credentials: SqsCredentials,
-    private readonly settings: SqsQueueSettings,
     private readonly longPolls: SqsLongPolls,
   ) {}
 
@@ -103,7 +108,6 @@ export class SqsController {
       const ctx: SqsContext = {
         postbox: this.postbox,
         options: this.options,
-        settings: this.settings,
         origin: `${(req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'}://${req.headers.host}`,
         queue,
         allows: (a, q) => credential === null || credential.allows(a, q),
@@ -149,6 +153,10 @@ export class SqsController {
     if (error instanceof QueueNotFoundError) return sqsErrors.queueDoesNotExist(error.queue);
     if (error instanceof NotFoundError) return sqsErrors.queueDoesNotExist(queue ?? '');
     if (error instanceof InvalidInputError) return sqsErrors.invalidParameterValue(error.message);
+    // The core's size check, the backstop of the endpoint's own (queue-attributes.ts): SQS's wording, the core's reason.
+    if (error instanceof MessageTooLargeError) {
+      return sqsErrors.invalidParameterValue(`One or more parameters are invalid. Reason: ${error.message}.`);
+    }
     if (error instanceof ConflictError) return sqsErrors.queueNameExists(queue ?? '');
     if (isDatabaseUnavailable(error)) return sqsErrors.serviceUnavailable();
     return sqsErrors.internalError();

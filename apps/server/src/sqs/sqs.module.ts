@@ -3,7 +3,6 @@ import { SqsController } from './sqs.controller';
 import { ApiKeyCredentials, SQS_CREDENTIALS } from './sqs-credentials';
 import { SqsLongPolls } from './sqs-long-polls';
 import { loadSqsOptions, SQS_OPTIONS } from './sqs-options';
-import { SqsQueueSettings } from './sqs-queue-settings';
 import { SqsRawBodyMiddleware } from './sqs-raw-body.middleware';
 
 /**
@@ -15,7 +14,6 @@ import { SqsRawBodyMiddleware } from './sqs-raw-body.middleware';
   controllers: [SqsController],
   providers: [
     SqsLongPolls,
-    SqsQueueSettings,
     { provide: SQS_OPTIONS, useFactory: () => loadSqsOptions() },
     { provide: SQS_CREDENTIALS, useClass: ApiKeyCredentials },
   ],

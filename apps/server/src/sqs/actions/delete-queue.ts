@@ -5,6 +5,5 @@ import { sqsErrors } from '../sqs-error';
 export async function deleteQueue(ctx: SqsContext) {
   const name = requireQueue(ctx);
   if (!(await ctx.postbox.deleteQueue(name))) throw sqsErrors.queueDoesNotExist(name);
-  ctx.settings.delete(name);
   return {};
 }

@@ -2,6 +2,7 @@ import type { ReceivedMessage } from 'postbox';
 import { requireQueue, type SqsContext } from '../sqs-context';
 import { optionalInt, type SqsInput, stringList } from '../sqs-input';
 import { toSqsMessage } from '../sqs-message';
+import { readSqsOnlySettings } from '../sqs-queue-settings';
 
 /**
  * ReceiveMessage → postbox.receive: MaxNumberOfMessages ≤ 10, VisibilityTimeout
@@ -13,7 +14,9 @@ export async function receiveMessage(ctx: SqsContext, input: SqsInput) {
   const started = Date.now();
   const max = optionalInt(input, 'MaxNumberOfMessages', 1, 10) ?? 1;
   const visibility = optionalInt(input, 'VisibilityTimeout', 0, 43_200);
-  const wait = optionalInt(input, 'WaitTimeSeconds', 0, 20) ?? ctx.settings.get(name).receiveMessageWaitTimeSeconds;
+  const wait =
+    optionalInt(input, 'WaitTimeSeconds', 0, 20) ??
+    (await readSqsOnlySettings(ctx.postbox, name)).receiveMessageWaitTimeSeconds;
   const attributeNames = [...stringList(input, 'AttributeNames'), ...stringList(input, 'MessageSystemAttributeNames')];
   const messageAttributeNames = stringList(input, 'MessageAttributeNames');
   // The core's lease is at least 1 ms; SQS's 0 ("visible again at once") is 1 ms here.

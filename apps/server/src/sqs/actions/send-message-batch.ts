@@ -2,6 +2,7 @@ import { isFifoName, requireQueue, type SqsContext } from '../sqs-context';
 import { sqsErrors } from '../sqs-error';
 import { batchEntries, type SqsInput } from '../sqs-input';
 import { type PreparedSend, prepareSend } from '../sqs-message';
+import { readSendSettings } from '../sqs-queue-settings';
 import { batchFailure } from './batch-failure';
 
 /**
@@ -11,7 +12,7 @@ import { batchFailure } from './batch-failure';
  */
 export async function sendMessageBatch(ctx: SqsContext, input: SqsInput) {
   const name = requireQueue(ctx);
-  const settings = ctx.settings.get(name);
+  const settings = await readSendSettings(ctx.postbox, name);
   const entries = batchEntries(input);
   const valid: { id: string; prepared: PreparedSend }[] = [];
   const failed: ReturnType<typeof batchFailure>[] = [];

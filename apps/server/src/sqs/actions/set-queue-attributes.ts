@@ -1,15 +1,18 @@
+import type { QueueOptions } from 'postbox';
 import { parseQueueAttributes } from '../queue-attributes';
 import { requireQueue, type SqsContext } from '../sqs-context';
 import { sqsErrors } from '../sqs-error';
 import { type SqsInput, stringMap } from '../sqs-input';
+import { toProtocolAttributes } from '../sqs-queue-settings';
 
 /**
- * SetQueueAttributes. The attributes kept by the endpoint (DelaySeconds,
- * ReceiveMessageWaitTimeSeconds, MaximumMessageSize, MessageRetentionPeriod,
- * ContentBasedDeduplication) change; VisibilityTimeout and RedrivePolicy are
- * the queue's own settings, and the core has no operation to change a
- * queue's settings in place yet: setting them to what they are is accepted,
- * to anything else is UnsupportedOperation.
+ * SetQueueAttributes. MaximumMessageSize and MessageRetentionPeriod change
+ * the queue's maxMessageBytes and messageTtlMs (postbox.updateQueue);
+ * DelaySeconds, ReceiveMessageWaitTimeSeconds and ContentBasedDeduplication
+ * its protocol attributes — both in one transaction, so a refused request
+ * changes nothing. VisibilityTimeout and RedrivePolicy: setting them to what
+ * they are is accepted, to anything else is UnsupportedOperation (not
+ * offered here yet).
  */
 export async function setQueueAttributes(ctx: SqsContext, input: SqsInput) {
   const name = requireQueue(ctx);
@@ -25,6 +28,16 @@ export async function setQueueAttributes(ctx: SqsContext, input: SqsInput) {
       'Changing VisibilityTimeout or RedrivePolicy of an existing queue is not supported yet by Postbox.',
     );
   }
-  ctx.settings.set(name, parsed.sqsOnly);
+  const update: QueueOptions = {};
+  if (core.maxMessageBytes !== undefined) update.maxMessageBytes = core.maxMessageBytes;
+  if (core.messageTtlMs !== undefined) {
+    update.messageTtlMs = core.messageTtlMs;
+    update.expiredTo = core.expiredTo;
+  }
+  const attributes = toProtocolAttributes(parsed.sqsOnly);
+  await ctx.postbox.transaction(async (trx) => {
+    if (Object.keys(update).length > 0) await ctx.postbox.updateQueue(name, update, { trx });
+    if (Object.keys(attributes).length > 0) await ctx.postbox.setProtocolAttributes(name, attributes, { trx });
+  });
   return {};
 }
