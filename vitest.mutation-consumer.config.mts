@@ -6,11 +6,6 @@ export default {
   ...base,
   test: {
     ...base.test,
-    include: [
-      'test/consumer-claim-sizer.spec.ts',
-      'test/consumer.spec.ts',
-      'test/consumer-error-text.spec.ts',
-      'test/typed-messages.spec.ts',
-    ],
+    include: ['test/consumer-claim-sizer.spec.ts', 'test/typed-messages.spec.ts'],
   },
 };
