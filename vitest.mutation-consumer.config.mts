@@ -6,6 +6,6 @@ export default {
   ...base,
   test: {
     ...base.test,
-    include: ['test/consumer-claim-sizer.spec.ts', 'test/typed-messages.spec.ts'],
+    include: ['test/consumer-claim-sizer.spec.ts', 'test/consumer-check-body.spec.ts', 'test/typed-messages.spec.ts'],
   },
 };
