@@ -103,16 +103,39 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
     const picked = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['VisibilityTimeout'] }));
     expect(picked.Attributes).toEqual({ VisibilityTimeout: '45' });
 
-    // Endpoint-kept attributes change in place; the core's own (VisibilityTimeout) cannot yet.
+    // Every attribute changes in place: the endpoint's own and the core's (VisibilityTimeout, RedrivePolicy).
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { ReceiveMessageWaitTimeSeconds: '2' } }));
     const changed = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ReceiveMessageWaitTimeSeconds'] }),
     );
     expect(changed.Attributes).toEqual({ ReceiveMessageWaitTimeSeconds: '2' });
-    const unsupported = await rejection(
-      sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '5' } })),
+    await sqs.send(new CreateQueueCommand({ QueueName: 'orders-dlq' }));
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl,
+        Attributes: {
+          VisibilityTimeout: '5',
+          RedrivePolicy: JSON.stringify({
+            maxReceiveCount: 3,
+            deadLetterTargetArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:orders-dlq`,
+          }),
+        },
+      }),
     );
-    expect(unsupported.name).toBe('UnsupportedOperation');
+    const { rows: updated } = await t.client.query(
+      "select visibility_timeout_ms, max_attempts, dead_letter_queue from postbox.queues where name = 'orders'",
+    );
+    expect(updated).toEqual([{ visibility_timeout_ms: 5_000, max_attempts: 3, dead_letter_queue: 'orders-dlq' }]);
+    const bad = await rejection(
+      sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '-1', DelaySeconds: '9' } })),
+    );
+    expect(bad.name).toBe('InvalidAttributeValue');
+    const { rows: unchanged } = await t.client.query(
+      "select visibility_timeout_ms, protocol_attributes from postbox.queues where name = 'orders'",
+    );
+    expect(unchanged[0].visibility_timeout_ms).toBe(5_000);
+    // DelaySeconds 0 was set at CreateQueue; the refused 9 left it so.
+    expect(unchanged[0].protocol_attributes).toEqual({ 'sqs.DelaySeconds': 0, 'sqs.ReceiveMessageWaitTimeSeconds': 2 });
 
     await sqs.send(new DeleteQueueCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/billing` }));
     const { rows: left } = await t.client.query("select count(*)::int as n from postbox.queues where name = 'billing'");

@@ -1,7 +1,6 @@
 import type { QueueOptions } from 'postbox';
 import { parseQueueAttributes } from '../queue-attributes';
 import { requireQueue, type SqsContext } from '../sqs-context';
-import { sqsErrors } from '../sqs-error';
 import { type SqsInput, stringMap } from '../sqs-input';
 import { toProtocolAttributes } from '../sqs-queue-settings';
 
@@ -10,25 +9,19 @@ import { toProtocolAttributes } from '../sqs-queue-settings';
  * the queue's maxMessageBytes and messageTtlMs (postbox.updateQueue);
  * DelaySeconds, ReceiveMessageWaitTimeSeconds and ContentBasedDeduplication
  * its protocol attributes — both in one transaction, so a refused request
- * changes nothing. VisibilityTimeout and RedrivePolicy: setting them to what
- * they are is accepted, to anything else is UnsupportedOperation (not
- * offered here yet).
+ * changes nothing. VisibilityTimeout and RedrivePolicy change the queue's
+ * visibilityTimeoutMs, maxAttempts and deadLetterQueue in place, as PATCH
+ * /v1/queues/:queue does (docs/queue-controls.md: messages in flight keep
+ * their lease; the new maxAttempts applies at their next failure).
  */
 export async function setQueueAttributes(ctx: SqsContext, input: SqsInput) {
   const name = requireQueue(ctx);
   const parsed = parseQueueAttributes(name, stringMap(input, 'Attributes'));
-  const queue = await ctx.postbox.getQueue(name);
   const { core } = parsed;
-  const changes =
-    (core.visibilityTimeoutMs !== undefined && core.visibilityTimeoutMs !== queue.visibilityTimeoutMs) ||
-    (core.maxAttempts !== undefined && core.maxAttempts !== queue.maxAttempts) ||
-    (core.deadLetterQueue !== undefined && core.deadLetterQueue !== queue.deadLetterQueue);
-  if (changes) {
-    throw sqsErrors.unsupportedOperation(
-      'Changing VisibilityTimeout or RedrivePolicy of an existing queue is not supported yet by Postbox.',
-    );
-  }
   const update: QueueOptions = {};
+  if (core.visibilityTimeoutMs !== undefined) update.visibilityTimeoutMs = core.visibilityTimeoutMs;
+  if (core.maxAttempts !== undefined) update.maxAttempts = core.maxAttempts;
+  if (core.deadLetterQueue !== undefined) update.deadLetterQueue = core.deadLetterQueue;
   if (core.maxMessageBytes !== undefined) update.maxMessageBytes = core.maxMessageBytes;
   if (core.messageTtlMs !== undefined) {
     update.messageTtlMs = core.messageTtlMs;
