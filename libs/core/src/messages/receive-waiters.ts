@@ -99,6 +99,11 @@ class QueueWaiters {
     return this.waiters.length > 0 && !this.claiming && this.emptyAsOf === this.wakeups;
   }
 
+  /** Receives whose own first claim is running right now. */
+  get firstClaimsRunning(): number {
+    return this.arriving;
+  }
+
   /** A receive is about to make its own first claim; returns its place in line should it wait. */
   arrive(): number {
     this.arriving++;
@@ -263,6 +268,11 @@ export class ReceiveWaiters {
     // that claim and joining the line is seen (the wakeups counter moves).
     const line = this.lineFor(queue);
     if (line.knownEmpty) return line.wait(options, line.arrive(), false);
+    // Another receive's first claim on this queue is running: a burst of
+    // arrivals joins the line, which claims once for all of them. 10,000
+    // long polls arriving together made 10,000 first claims queue for the
+    // pool's 20 connections, and 673 of them timed out (503) in one bench run.
+    if (line.firstClaimsRunning > 0) return line.wait(options, line.arrive(), true);
     const ticket = line.arrive();
     const seen = line.wakeups;
     let messages: ReceivedMessage[];
