@@ -1,9 +1,9 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../database/database';
+import { tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import type { OutgoingMessage } from '../messages/message';
 import { publish } from '../topics/publish';
-import { pubSubTablesFor } from '../topics/topic-tables';
 
 /**
  * The seam between half messages and pub/sub. Transactions store their
@@ -12,7 +12,7 @@ import { pubSubTablesFor } from '../topics/topic-tables';
  * the commit's own transaction.
  */
 export function topicTargetRow(topic: string, schema?: string): RawBuilder<unknown> {
-  return sql`select name from ${pubSubTablesFor(schema).topics} where name = ${topic}`;
+  return sql`select name from ${tablesFor(schema).topics} where name = ${topic}`;
 }
 
 /** Topic publications have no per-queue dedup window; the transaction's own dedupKey covers retries. */

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
 import type { SchemaOption } from '../database/tables';
+import { tablesFor } from '../database/tables';
 import { type Topic, topicFromRow } from './topic-settings';
-import { pubSubTablesFor } from './topic-tables';
 
 export interface TopicGroup {
   group: string;
@@ -22,7 +22,7 @@ export interface TopicWithGroups extends Topic {
  * already sampled.
  */
 export async function listTopicGroups(db: Executor, { schema }: SchemaOption = {}): Promise<TopicWithGroups[]> {
-  const t = pubSubTablesFor(schema);
+  const t = tablesFor(schema);
   const { rows } = await sql<{
     name: string;
     retention_ms: string | null;

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
 import type { SchemaOption } from '../database/tables';
+import { tablesFor } from '../database/tables';
 import { setPaused } from '../queues/pause-queue';
 import type { Queue } from '../queues/queue-settings';
 import { SubscriptionNotFoundError } from './topic-settings';
-import { pubSubTablesFor } from './topic-tables';
 
 /**
  * Pauses (or resumes) one consumer group of a topic alone: its queue stops
@@ -19,7 +19,7 @@ export async function setGroupPaused(
   paused: boolean,
   options: SchemaOption = {},
 ): Promise<Queue> {
-  const t = pubSubTablesFor(options.schema);
+  const t = tablesFor(options.schema);
   const { rows } = await sql<{ queue: string }>`
     select queue from ${t.subscriptions} where topic = ${topic} and group_name = ${group}`.execute(db);
   const queue = rows[0]?.queue;
