@@ -18,10 +18,10 @@ interface ClaimedRow {
   body: unknown;
   headers: Record<string, string> | null;
   attempts: number;
-  enqueued_at: Date;
+  enqueued_at_ms: number;
   group_key: string | null;
   priority: number;
-  available_at: Date;
+  available_at_ms: number;
 }
 
 /**
@@ -58,10 +58,15 @@ export async function claim(
   // plan is cached per connection and pinned to the ordered index scan; see
   // there for what that measured.
   const claimMessages = sql.id(t.schema, 'claim_messages');
+  // Timestamps come back as epoch milliseconds: pg parses a timestamptz text
+  // with a regex (postgres-date), 2.1% of a default consumer's CPU in a
+  // 40,000-message drain profile for the two per message, against a
+  // parseFloat for a number (as lock_messages, 31-lock.sql).
   const { rows } = await sql<ClaimedRow>`
-    select * from ${claimMessages}(${queue}, ${max}::int, ${vt ?? null}::int, ${options.countAttempt ?? true})`.execute(
-    db,
-  );
+    select id, lease_token, body, headers, attempts, group_key, priority,
+           extract(epoch from enqueued_at)::float8 * 1000 as enqueued_at_ms,
+           extract(epoch from available_at)::float8 * 1000 as available_at_ms
+    from ${claimMessages}(${queue}, ${max}::int, ${vt ?? null}::int, ${options.countAttempt ?? true})`.execute(db);
   return rows.map((row) => ({
     id: String(row.id),
     receipt: formatReceipt(String(row.id), String(row.lease_token)),
@@ -69,9 +74,9 @@ export async function claim(
     body: row.body,
     headers: row.headers ?? {},
     attempts: row.attempts,
-    enqueuedAt: row.enqueued_at,
+    enqueuedAt: new Date(row.enqueued_at_ms),
     groupKey: row.group_key,
     priority: row.priority,
-    leaseExpiresAt: row.available_at,
+    leaseExpiresAt: new Date(row.available_at_ms),
   }));
 }
