@@ -22,6 +22,12 @@ export interface Peer {
   enqueueBatch(bodies: BenchBody[]): Promise<void>;
   /** One message in its own transaction. */
   sendOne(body: BenchBody): Promise<void>;
+  /**
+   * One message sent inside a transaction the caller opened (BEGIN, the
+   * peer's documented transactional enqueue, COMMIT): the outbox use.
+   * Brokers outside the database have none.
+   */
+  sendOneInTransaction?(body: BenchBody): Promise<void>;
   /** Starts a consumer with `concurrency` handlers; resolves to its stop function. */
   consume(handler: BenchHandler, concurrency: number): Promise<() => Promise<void>>;
   /** Messages still waiting or in flight (to check a drain really finished). */

@@ -20,6 +20,8 @@ export class GraphileWorkerPeer implements Peer {
     'v0.18: localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0, concurrency 10, pool 11';
   private utils!: WorkerUtils;
   private admin!: pg.Client;
+  /** The caller's own connections, for sends inside its transactions. */
+  private callers!: pg.Pool;
 
   constructor(readonly url: string) {}
 
@@ -28,6 +30,7 @@ export class GraphileWorkerPeer implements Peer {
     await this.utils.migrate();
     this.admin = new pg.Client(this.url);
     await this.admin.connect();
+    this.callers = new pg.Pool({ connectionString: this.url, max: 10 });
   }
 
   async clean(): Promise<void> {
@@ -41,6 +44,18 @@ export class GraphileWorkerPeer implements Peer {
 
   async sendOne(body: BenchBody): Promise<void> {
     await this.utils.addJob(TASK, body);
+  }
+
+  /** graphile_worker.add_job in the caller's transaction, as its docs show for enqueueing from SQL. */
+  async sendOneInTransaction(body: BenchBody): Promise<void> {
+    const client = await this.callers.connect();
+    try {
+      await client.query('begin');
+      await client.query('select graphile_worker.add_job($1, $2::json)', [TASK, JSON.stringify(body)]);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
   }
 
   async consume(handler: BenchHandler, concurrency: number) {
@@ -69,6 +84,7 @@ export class GraphileWorkerPeer implements Peer {
 
   async close(): Promise<void> {
     await this.admin?.end();
+    await this.callers?.end();
     await this.utils?.release();
   }
 }

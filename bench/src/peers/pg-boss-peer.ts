@@ -22,6 +22,8 @@ export class PgBossPeer implements Peer {
     'v12: useListenNotify + queue notify, batchSize 100 × localConcurrency workers, burstWhenBatchFull, pool 10';
   private boss!: PgBoss;
   private admin!: pg.Client;
+  /** The caller's own connections, for sends inside its transactions. */
+  private callers!: pg.Pool;
 
   constructor(readonly url: string) {}
 
@@ -38,6 +40,7 @@ export class PgBossPeer implements Peer {
     await this.boss.createQueue(QUEUE, { notify: true });
     this.admin = new pg.Client(this.url);
     await this.admin.connect();
+    this.callers = new pg.Pool({ connectionString: this.url, max: 10 });
   }
 
   async clean(): Promise<void> {
@@ -54,6 +57,20 @@ export class PgBossPeer implements Peer {
 
   async sendOne(body: BenchBody): Promise<void> {
     await this.boss.send(QUEUE, body);
+  }
+
+  /** send with the `db` option (pgboss.io/api/jobs): the insert runs on the caller's transaction's client. */
+  async sendOneInTransaction(body: BenchBody): Promise<void> {
+    const client = await this.callers.connect();
+    try {
+      await client.query('begin');
+      await this.boss.send(QUEUE, body, {
+        db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) },
+      });
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
   }
 
   async consume(handler: BenchHandler, concurrency: number) {
@@ -79,6 +96,7 @@ export class PgBossPeer implements Peer {
 
   async close(): Promise<void> {
     await this.admin?.end();
+    await this.callers?.end();
     await this.boss?.stop({ graceful: true, timeout: 10_000 });
   }
 }
