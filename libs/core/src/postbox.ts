@@ -67,6 +67,7 @@ import { publish, publishBatch } from './topics/publish';
 import { type ReplayOptions, replayTopic } from './topics/replay-topic';
 import { type SubscribeOptions, subscribe, unsubscribe } from './topics/subscribe';
 import type { PublishedMessage, TopicOptions } from './topics/topic-settings';
+import { CommitWatcher } from './wakeups/commit-watcher';
 import { WakeupListener } from './wakeups/wakeup-listener';
 import { WakeupNotifier } from './wakeups/wakeup-notifier';
 
@@ -130,6 +131,7 @@ export class Postbox {
   readonly schema: string;
   readonly listener: WakeupListener;
   private readonly notifier: WakeupNotifier;
+  private readonly commitWatcher: CommitWatcher;
   private readonly sender: GroupCommitSender;
   private readonly consumers = new Set<Consumer>();
   private readonly relays = new Set<Relay>();
@@ -155,6 +157,7 @@ export class Postbox {
     this.schema = schema;
     this.closeConnection = closeConnection;
     this.notifier = new WakeupNotifier(db, schema, onError);
+    this.commitWatcher = new CommitWatcher(db, this.notifier.wakeup, onError);
     this.sender = new GroupCommitSender(db, this.notifier, schema);
     this.listener = new WakeupListener({ ...listenerConfig, channel: tablesFor(schema).wakeupChannel, onError });
     this.maintenance = new Maintenance(
@@ -267,19 +270,23 @@ export class Postbox {
     return resumeQueue(trx ?? this.db, name, this.opts);
   }
 
-  /** Outside a transaction, concurrent sends to one queue share a statement (group commit: group-commit-sender.ts). */
+  /**
+   * Outside a transaction, concurrent sends to one queue share a statement
+   * (group commit: group-commit-sender.ts); inside one, consumers are woken
+   * once it commits (commit-watcher.ts).
+   */
   send<T = unknown>(queue: string, message: OutgoingMessage<ExplicitBody<T>>, { trx }: WriteOptions = {}) {
     if (!trx) return this.sender.send(queue, message).then(this.tap.sentOne(queue));
-    return send(trx, queue, message, { ...this.opts, notifier: this.notifier }).then(this.tap.sentOne(queue));
+    const wake = { notifier: this.notifier, commitWatcher: this.commitWatcher };
+    return send(trx, queue, message, { ...this.opts, ...wake }).then(this.tap.sentOne(queue));
   }
   sendBatch<T = unknown>(
     queue: string,
     messages: readonly OutgoingMessage<ExplicitBody<T>>[],
     { trx }: WriteOptions = {},
   ): Promise<SendResult> {
-    return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, notifier: this.notifier }).then(
-      this.tap.sent(queue),
-    );
+    const wake = { notifier: this.notifier, commitWatcher: this.commitWatcher };
+    return sendBatch(trx ?? this.db, queue, messages, { ...this.opts, ...wake }).then(this.tap.sent(queue));
   }
 
   /**
@@ -540,6 +547,7 @@ export class Postbox {
     await Promise.all([...this.consumers].map((c) => c.stop({ timeoutMs })));
     this.consumers.clear();
     await this.sender.drain();
+    await this.commitWatcher.close();
     await this.notifier.flush();
     await this.listener.close();
     await this.closeConnection();

@@ -3,6 +3,7 @@ import type { Executor } from '../database/database';
 import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
 import { toAdmissionError } from '../queues/admission-error';
+import type { CommitWatcher } from '../wakeups/commit-watcher';
 import { wakeConsumers } from '../wakeups/wakeup';
 import type { WakeupNotifier } from '../wakeups/wakeup-notifier';
 import { type MessageColumns, type OutgoingMessage, toMessageColumns } from './message';
@@ -15,10 +16,16 @@ export interface SendOptions extends SchemaOption {
    * Postbox client passes its notifier: the NOTIFY goes inside the statement
    * when the client has nothing else in flight, after the commit when it is
    * busy (see wakeup-notifier.ts). Without one, a bare NOTIFY follows the
-   * insert. Inside a transaction the NOTIFY is part of the statement and
-   * fires at commit (or never, on rollback).
+   * insert. Inside a transaction see `commitWatcher`.
    */
   notifier?: WakeupNotifier;
+  /**
+   * Inside the caller's transaction: a Postbox client passes its watcher,
+   * which wakes the queue once that transaction commits, keeping the commit
+   * off Postgres's notify lock (commit-watcher.ts). Without one, the NOTIFY
+   * is part of the statement and fires at commit (or never, on rollback).
+   */
+  commitWatcher?: CommitWatcher;
 }
 
 export interface SendResult {
@@ -54,11 +61,16 @@ export async function sendBatch(
 ): Promise<SendResult> {
   const columns = checkBatch(messages);
   if (columns.length === 0) return { ids: [], duplicates: [] };
-  // Inside the caller's transaction the NOTIFY must wait for their commit:
-  // it goes in the statement. Postgres folds identical notifications of one
-  // transaction into one.
-  if (db.isTransaction) return insertMessages(db, queue, columns, { ...options, notifyInStatement: true });
-  const { notifier } = options;
+  const { notifier, commitWatcher } = options;
+  if (db.isTransaction) {
+    // The wake-up must wait for the caller's commit: the watcher sees it, or
+    // else the NOTIFY goes in the statement (Postgres folds identical
+    // notifications of one transaction into one).
+    if (!commitWatcher) return insertMessages(db, queue, columns, { ...options, notifyInStatement: true });
+    const result = await insertMessages(db, queue, columns, { ...options, notifyInStatement: false });
+    await commitWatcher.watch(db, [queue]);
+    return result;
+  }
   if (notifier) {
     return notifier.runStatement(queue, (notifyInStatement) =>
       insertMessages(db, queue, columns, { ...options, notifyInStatement }),
