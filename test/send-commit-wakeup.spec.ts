@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Postbox } from '../libs/core/src/index';
+import { send } from '../libs/core/src/messages/send';
 import { openTestPostbox } from './setup/test-database';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -92,7 +93,6 @@ describe('sends inside a transaction wake consumers at commit', () => {
   });
 
   it('a plain executor (no Postbox client) keeps the NOTIFY in the statement', async () => {
-    const { send } = await import('../libs/core/src/messages/send');
     heard.length = 0;
     await postbox.db.transaction().execute(async (trx) => {
       await send(trx, 'outbox-a', { body: 'plain' });

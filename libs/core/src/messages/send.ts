@@ -67,8 +67,8 @@ export async function sendBatch(
     // else the NOTIFY goes in the statement (Postgres folds identical
     // notifications of one transaction into one).
     if (!commitWatcher) return insertMessages(db, queue, columns, { ...options, notifyInStatement: true });
-    const result = await insertMessages(db, queue, columns, { ...options, notifyInStatement: false });
-    await commitWatcher.watch(db, [queue]);
+    const { xid, ...result } = await insertMessages(db, queue, columns, { ...options, notifyInStatement: false });
+    commitWatcher.watch(xid as string, [queue]);
     return result;
   }
   if (notifier) {
@@ -102,7 +102,7 @@ export async function insertMessages(
   queue: string,
   columns: readonly MessageColumns[],
   options: SchemaOption & { notifyInStatement: boolean },
-): Promise<SendResult> {
+): Promise<SendResult & { xid: string }> {
   const t = tablesFor(options.schema);
   const wake = options.notifyInStatement
     ? sql`select pg_notify(${t.wakeupChannel}, ${queue})`
@@ -114,9 +114,9 @@ export async function insertMessages(
     : columns.length === 1
       ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null, admit)
       : sendPlain(t, queue, recordsetInput(columns), wake, admit);
-  let rows: { id: string; duplicate: boolean }[];
+  let rows: { id: string; duplicate: boolean; xid: string }[];
   try {
-    ({ rows } = await sql<{ id: string; duplicate: boolean }>`${statement}`.execute(db));
+    ({ rows } = await sql<{ id: string; duplicate: boolean; xid: string }>`${statement}`.execute(db));
   } catch (error) {
     throw toAdmissionError(error, queue);
   }
@@ -125,8 +125,15 @@ export async function insertMessages(
   rows.forEach((row, i) => {
     if (row.duplicate) duplicates.push(i);
   });
-  return { ids: rows.map((r) => String(r.id)), duplicates };
+  return { ids: rows.map((r) => String(r.id)), duplicates, xid: (rows[0] as { xid: string }).xid };
 }
+
+/**
+ * The writing transaction's id, returned by every send statement: a send
+ * inside the caller's transaction hands it to the commit watcher
+ * (wakeups/commit-watcher.ts) without a round trip of its own.
+ */
+const XID = sql`pg_current_xact_id()::text as xid`;
 
 /**
  * What the queue admits (migrations/functions/40-send.sql), as the pieces
@@ -212,9 +219,9 @@ function sendOne(
              ${c.groupKey}::text, ${admit.expiry(sql`${c.expiresAt}::timestamptz`)}
       from ${t.queues} q
       where q.name = ${queue} and ${admit.message(sql`${c.bytes}::bigint`, null)} and ${admit.length}
-      returning id, false as duplicate`;
+      returning id, false as duplicate, ${XID}`;
   if (!wake) return insert;
-  return sql`with ins as (${insert}), wake as (${wake}) select ins.id, ins.duplicate from ins left join wake on true`;
+  return sql`with ins as (${insert}), wake as (${wake}) select ins.id, ins.duplicate, ins.xid from ins left join wake on true`;
 }
 
 /**
@@ -245,7 +252,7 @@ function sendPlain(
       returning id
     ),
     wake as (${wake})
-    select ins.id, false as duplicate from ins left join wake on true order by ins.id`;
+    select ins.id, false as duplicate, ${XID} from ins left join wake on true order by ins.id`;
 }
 
 /**
@@ -255,5 +262,5 @@ function sendPlain(
  */
 function sendWithDedup(t: PostboxTables, queue: string, columns: readonly MessageColumns[], notify: boolean) {
   const sendBatchFn = sql.id(t.schema, 'send_batch');
-  return sql`select id, duplicate from ${sendBatchFn}(${queue}, ${batchJson(columns)}::jsonb, ${notify})`;
+  return sql`select id, duplicate, ${XID} from ${sendBatchFn}(${queue}, ${batchJson(columns)}::jsonb, ${notify})`;
 }

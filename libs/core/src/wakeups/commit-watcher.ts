@@ -2,9 +2,6 @@ import { sql } from 'kysely';
 import type { Executor } from '../database/database';
 import type { Wakeup } from './wakeup';
 
-/** The xid of each caller transaction already asked for: one query per transaction, however many sends. */
-const transactionIds = new WeakMap<Executor, string>();
-
 /**
  * Wakes consumers after the commit of a CALLER's transaction that sent
  * messages, without a NOTIFY inside it.
@@ -42,14 +39,12 @@ export class CommitWatcher {
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
-  /** Records that `trx` enqueued into `queues`; they are woken once it commits. */
-  async watch(trx: Executor, queues: readonly string[]): Promise<void> {
-    let xid = transactionIds.get(trx);
-    if (xid === undefined) {
-      const { rows } = await sql<{ xid: string }>`select pg_current_xact_id()::text as xid`.execute(trx);
-      xid = (rows[0] as { xid: string }).xid;
-      transactionIds.set(trx, xid);
-    }
+  /**
+   * Records that the transaction `xid` (pg_current_xact_id(), which every
+   * send statement returns: no round trip of its own) enqueued into
+   * `queues`; they are woken once it commits.
+   */
+  watch(xid: string, queues: readonly string[]): void {
     let entry = this.pending.get(xid);
     if (!entry) {
       entry = { queues: new Set(), since: performance.now() };
