@@ -37,6 +37,14 @@ describe('REST: operating a queue and schedules', () => {
       1,
     );
     await expectError('POST', '/v1/queues/ops/purge', {}, 400, 'states');
+    // API.md: states is required (no default); {} and no body at all say so plainly, and only that.
+    for (const options of [{ body: {} }, {}]) {
+      const missing = await server.request('POST', '/v1/queues/ops/purge', options);
+      expect(missing.status).toBe(400);
+      expect(missing.body.message).toBe('states is required');
+    }
+    const notAnArray = await server.request('POST', '/v1/queues/ops/purge', { body: { states: 'ready' } });
+    expect(notAnArray.body.message).toBe('states must be an array');
     await expectError('POST', '/v1/queues/ops/purge', { states: [] }, 400, 'states must contain at least 1');
     await expectError(
       'POST',

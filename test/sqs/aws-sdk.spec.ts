@@ -13,12 +13,11 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { md5OfAttributes } from '../../apps/server/src/sqs/md5-of-message';
 import { sleep } from '../server/test-server';
-import { ACCOUNT, type SqsTestServer, startSqsTestServer } from './sqs-test-server';
+import { ACCOUNT, useSqsTestServer } from './sqs-test-server';
 
 async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
   try {
@@ -30,16 +29,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error & Record<stri
 }
 
 describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
-  let t: SqsTestServer;
-  let sqs: SQSClient;
-  beforeAll(async () => {
-    t = await startSqsTestServer();
-    sqs = t.sqs();
-  });
-  afterAll(async () => {
-    sqs?.destroy();
-    await t?.server.close();
-  });
+  const t = useSqsTestServer();
 
   const rows = async (queue: string) =>
     (
@@ -62,33 +52,33 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
   });
 
   it('creates, finds, lists and describes queues; the queue row carries the mapped settings', async () => {
-    const { QueueUrl } = await sqs.send(
+    const { QueueUrl } = await t.sqs.send(
       new CreateQueueCommand({ QueueName: 'orders', Attributes: { VisibilityTimeout: '45', DelaySeconds: '0' } }),
     );
     expect(QueueUrl).toBe(`${t.server.url}/${ACCOUNT}/orders`);
     // Same attributes again: the same URL; other attributes: QueueNameExists (query code QueueAlreadyExists).
-    expect((await sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).QueueUrl).toBe(QueueUrl);
+    expect((await t.sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).QueueUrl).toBe(QueueUrl);
     const exists = await rejection(
-      sqs.send(new CreateQueueCommand({ QueueName: 'orders', Attributes: { VisibilityTimeout: '10' } })),
+      t.sqs.send(new CreateQueueCommand({ QueueName: 'orders', Attributes: { VisibilityTimeout: '10' } })),
     );
     expect(exists.name).toBe('QueueNameExists');
-    await sqs.send(new CreateQueueCommand({ QueueName: 'orders-eu' }));
-    await sqs.send(new CreateQueueCommand({ QueueName: 'billing' }));
-    expect((await sqs.send(new GetQueueUrlCommand({ QueueName: 'billing' }))).QueueUrl).toBe(
+    await t.sqs.send(new CreateQueueCommand({ QueueName: 'orders-eu' }));
+    await t.sqs.send(new CreateQueueCommand({ QueueName: 'billing' }));
+    expect((await t.sqs.send(new GetQueueUrlCommand({ QueueName: 'billing' }))).QueueUrl).toBe(
       `${t.server.url}/${ACCOUNT}/billing`,
     );
-    const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'orders' }));
+    const listed = await t.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'orders' }));
     expect(listed.QueueUrls).toEqual([`${t.server.url}/${ACCOUNT}/orders`, `${t.server.url}/${ACCOUNT}/orders-eu`]);
     const { rows: queues } = await t.client.query(
       "select visibility_timeout_ms, max_attempts, fifo from postbox.queues where name = 'orders'",
     );
     expect(queues).toEqual([{ visibility_timeout_ms: 45_000, max_attempts: 1000, fifo: false }]);
 
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a' }));
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'b', DelaySeconds: 60 }));
-    await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'c' }));
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+    await t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a' }));
+    await t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'b', DelaySeconds: 60 }));
+    await t.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));
+    await t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'c' }));
+    const { Attributes } = await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
     expect(Attributes).toMatchObject({
       ApproximateNumberOfMessages: '1',
       ApproximateNumberOfMessagesNotVisible: '1',
@@ -100,17 +90,17 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
       QueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT}:orders`,
     });
     expect(Number(Attributes?.CreatedTimestamp)).toBeGreaterThan(1_600_000_000);
-    const picked = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['VisibilityTimeout'] }));
+    const picked = await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['VisibilityTimeout'] }));
     expect(picked.Attributes).toEqual({ VisibilityTimeout: '45' });
 
     // Every attribute changes in place: the endpoint's own and the core's (VisibilityTimeout, RedrivePolicy).
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { ReceiveMessageWaitTimeSeconds: '2' } }));
-    const changed = await sqs.send(
+    await t.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { ReceiveMessageWaitTimeSeconds: '2' } }));
+    const changed = await t.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ReceiveMessageWaitTimeSeconds'] }),
     );
     expect(changed.Attributes).toEqual({ ReceiveMessageWaitTimeSeconds: '2' });
-    await sqs.send(new CreateQueueCommand({ QueueName: 'orders-dlq' }));
-    await sqs.send(
+    await t.sqs.send(new CreateQueueCommand({ QueueName: 'orders-dlq' }));
+    await t.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl,
         Attributes: {
@@ -127,7 +117,9 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
     );
     expect(updated).toEqual([{ visibility_timeout_ms: 5_000, max_attempts: 3, dead_letter_queue: 'orders-dlq' }]);
     const bad = await rejection(
-      sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '-1', DelaySeconds: '9' } })),
+      t.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '-1', DelaySeconds: '9' } }),
+      ),
     );
     expect(bad.name).toBe('InvalidAttributeValue');
     const { rows: unchanged } = await t.client.query(
@@ -137,36 +129,36 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
     // DelaySeconds 0 was set at CreateQueue; the refused 9 left it so.
     expect(unchanged[0].protocol_attributes).toEqual({ 'sqs.DelaySeconds': 0, 'sqs.ReceiveMessageWaitTimeSeconds': 2 });
 
-    await sqs.send(new DeleteQueueCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/billing` }));
+    await t.sqs.send(new DeleteQueueCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/billing` }));
     const { rows: left } = await t.client.query("select count(*)::int as n from postbox.queues where name = 'billing'");
     expect(left[0].n).toBe(0);
   });
 
   it('answers errors with SQS names and codes', async () => {
-    const missing = await rejection(sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' })));
+    const missing = await rejection(t.sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' })));
     expect(missing.name).toBe('QueueDoesNotExist');
     expect(missing.Code).toBe('AWS.SimpleQueueService.NonExistentQueue');
     expect((missing.$metadata as { httpStatusCode: number }).httpStatusCode).toBe(400);
     const sendMissing = await rejection(
-      sqs.send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/nope`, MessageBody: 'x' })),
+      t.sqs.send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/nope`, MessageBody: 'x' })),
     );
     expect(sendMissing.name).toBe('QueueDoesNotExist');
     const receiveMissing = await rejection(
-      sqs.send(new ReceiveMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/nope` })),
+      t.sqs.send(new ReceiveMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/nope` })),
     );
     expect(receiveMissing.name).toBe('QueueDoesNotExist');
 
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'errors' }));
+    const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: 'errors' }));
     const badAttribute = await rejection(
-      sqs.send(new CreateQueueCommand({ QueueName: 'errors2', Attributes: { Colour: 'blue' } as never })),
+      t.sqs.send(new CreateQueueCommand({ QueueName: 'errors2', Attributes: { Colour: 'blue' } as never })),
     );
     expect(badAttribute.name).toBe('InvalidAttributeName');
-    const badReceipt = await rejection(sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: 'garbage' })));
+    const badReceipt = await rejection(t.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: 'garbage' })));
     expect(badReceipt.name).toBe('ReceiptHandleIsInvalid');
-    const badBatch = await rejection(sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: [] })));
+    const badBatch = await rejection(t.sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: [] })));
     expect(badBatch.name).toBe('EmptyBatchRequest');
     const repeated = await rejection(
-      sqs.send(
+      t.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl,
           Entries: [
@@ -177,26 +169,24 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
       ),
     );
     expect(repeated.name).toBe('BatchEntryIdsNotDistinct');
-    const purge = await rejection(sqs.send(new PurgeQueueCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/nope` })));
+    const purge = await rejection(t.sqs.send(new PurgeQueueCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/nope` })));
     expect(purge.name).toBe('QueueDoesNotExist');
-    const nul = await rejection(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a\u0000b' })));
+    const nul = await rejection(t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a\u0000b' })));
     expect(nul.name).toBe('InvalidMessageContents');
     expect(await rows('errors')).toEqual([]);
 
     // Signatures: a wrong secret, an unknown key id.
-    const wrongSecret = t.sqs({ secret: 'not-the-secret' });
+    const wrongSecret = t.sdk({ secret: 'not-the-secret' });
     const forged = await rejection(wrongSecret.send(new ListQueuesCommand({})));
     expect(forged.name).toBe('SignatureDoesNotMatch');
-    wrongSecret.destroy();
-    const stranger = t.sqs({ accessKeyId: 'AKIASTRANGER' });
+    const stranger = t.sdk({ accessKeyId: 'AKIASTRANGER' });
     const unknown = await rejection(stranger.send(new ListQueuesCommand({})));
     expect(unknown.name).toBe('InvalidClientTokenId');
-    stranger.destroy();
   });
 
   it('sends a batch with attributes; the rows are Postbox messages; receive checks the MD5s', async () => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'batch' }));
-    const sent = await sqs.send(
+    const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: 'batch' }));
+    const sent = await t.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl,
         Entries: [
@@ -228,7 +218,7 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
     });
     expect(stored[1]).toMatchObject({ body: 'plain text ü', headers: { blob: 'AAEC/w==' } });
 
-    const received = await sqs.send(
+    const received = await t.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl,
         MaxNumberOfMessages: 10,
@@ -248,7 +238,7 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
     expect(Number(first?.Attributes?.SentTimestamp)).toBeGreaterThan(Date.now() - 60_000);
     expect(first?.Attributes?.ApproximateFirstReceiveTimestamp).toBeDefined();
 
-    const deleted = await sqs.send(
+    const deleted = await t.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl,
         Entries: (received.Messages ?? []).map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })),
@@ -259,54 +249,56 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
   });
 
   it('long-polls: a receive waiting 10 s gets a message sent while it waits', async () => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'long-poll' }));
-    const waiting = sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10 }));
+    const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: 'long-poll' }));
+    const waiting = t.sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10 }));
     await sleep(300);
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'woken' }));
+    await t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'woken' }));
     const { Messages } = await waiting;
     expect(Messages?.map((m) => m.Body)).toEqual(['woken']);
   });
 
   it('changes visibility, deletes; a stale receipt deletes nothing and still succeeds', async () => {
-    const { QueueUrl } = await sqs.send(
+    const { QueueUrl } = await t.sqs.send(
       new CreateQueueCommand({ QueueName: 'visibility', Attributes: { VisibilityTimeout: '30' } }),
     );
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'm' }));
-    const first = (await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages?.[0];
+    await t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'm' }));
+    const first = (await t.sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages?.[0];
     expect(first?.Body).toBe('m');
-    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
+    expect((await t.sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
     // Visible again at once, under the same lease: the next receive gets it with a new receipt.
-    await sqs.send(
+    await t.sqs.send(
       new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: first?.ReceiptHandle, VisibilityTimeout: 0 }),
     );
     const second = (
-      await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }))
+      await t.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+      )
     ).Messages?.[0];
     expect(second?.MessageId).toBe(first?.MessageId);
     expect(second?.ReceiptHandle).not.toBe(first?.ReceiptHandle);
     expect(second?.Attributes?.ApproximateReceiveCount).toBe('2');
     const stale = await rejection(
-      sqs.send(
+      t.sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: first?.ReceiptHandle, VisibilityTimeout: 5 }),
       ),
     );
     expect(stale.name).toBe('InvalidParameterValue');
     // SQS's DeleteMessage with an old receipt succeeds and deletes nothing.
-    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: first?.ReceiptHandle }));
+    await t.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: first?.ReceiptHandle }));
     expect(await rows('visibility')).toHaveLength(1);
-    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: second?.ReceiptHandle }));
+    await t.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: second?.ReceiptHandle }));
     expect(await rows('visibility')).toEqual([]);
   });
 
   it('FIFO: order per group, dedup by id and by content, group key and dedup key in the rows', async () => {
-    const { QueueUrl } = await sqs.send(
+    const { QueueUrl } = await t.sqs.send(
       new CreateQueueCommand({
         QueueName: 'jobs.fifo',
         Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
       }),
     );
     const send = (body: string, group: string, dedup?: string) =>
-      sqs.send(
+      t.sqs.send(
         new SendMessageCommand({ QueueUrl, MessageBody: body, MessageGroupId: group, MessageDeduplicationId: dedup }),
       );
     const a1 = await send('a1', 'A', 'a1');
@@ -326,7 +318,7 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
     expect(stored[1]?.dedup_key).toMatch(/^[0-9a-f]{64}$/);
 
     // One in flight per group: the first receive gets the heads of A and B only.
-    const heads = await sqs.send(
+    const heads = await t.sqs.send(
       new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['MessageGroupId'] }),
     );
     expect(heads.Messages?.map((m) => [m.Body, m.Attributes?.MessageGroupId])).toEqual([
@@ -334,61 +326,63 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
       ['b1', 'B'],
     ]);
     for (const m of heads.Messages ?? [])
-      await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
-    const next = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+      await t.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+    const next = await t.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
     expect(next.Messages?.map((m) => m.Body)).toEqual(['a2']);
 
-    const noGroup = await rejection(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' })));
+    const noGroup = await rejection(t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' })));
     expect(noGroup.name).toBe('MissingParameter');
-    const plain = await sqs.send(
+    const plain = await t.sqs.send(
       new CreateQueueCommand({ QueueName: 'nodedup.fifo', Attributes: { FifoQueue: 'true' } }),
     );
     const noDedup = await rejection(
-      sqs.send(new SendMessageCommand({ QueueUrl: plain.QueueUrl, MessageBody: 'x', MessageGroupId: 'g' })),
+      t.sqs.send(new SendMessageCommand({ QueueUrl: plain.QueueUrl, MessageBody: 'x', MessageGroupId: 'g' })),
     );
     expect(noDedup.name).toBe('InvalidParameterValue');
   });
 
   it('redrive policy: after maxReceiveCount receives the message moves to the dead-letter queue', async () => {
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'work-dlq' }));
+    const dlq = await t.sqs.send(new CreateQueueCommand({ QueueName: 'work-dlq' }));
     const dlqArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+      await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
     ).Attributes?.QueueArn;
     const policy = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 });
-    const { QueueUrl } = await sqs.send(
+    const { QueueUrl } = await t.sqs.send(
       new CreateQueueCommand({ QueueName: 'work', Attributes: { RedrivePolicy: policy, VisibilityTimeout: '1' } }),
     );
     const { rows: queue } = await t.client.query(
       "select max_attempts, dead_letter_queue from postbox.queues where name = 'work'",
     );
     expect(queue).toEqual([{ max_attempts: 2, dead_letter_queue: 'work-dlq' }]);
-    const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['RedrivePolicy'] }));
+    const attributes = await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['RedrivePolicy'] }));
     expect(JSON.parse(attributes.Attributes?.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: dlqArn,
       maxReceiveCount: 2,
     });
-    const sources = await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlq.QueueUrl }));
+    const sources = await t.sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlq.QueueUrl }));
     expect(sources.queueUrls).toEqual([QueueUrl]);
 
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'poison' }));
+    await t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'poison' }));
     for (let receive = 1; receive <= 2; receive++) {
-      const { Messages } = await sqs.send(
+      const { Messages } = await t.sqs.send(
         new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5, MessageSystemAttributeNames: ['All'] }),
       );
       expect(Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe(String(receive));
       // Not deleted: the 1 s lease runs out.
     }
     await sleep(1_100);
-    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
-    const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, MessageAttributeNames: ['All'] }));
+    expect((await t.sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
+    const dead = await t.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, MessageAttributeNames: ['All'] }),
+    );
     expect(dead.Messages?.map((m) => m.Body)).toEqual(['poison']);
     expect(dead.Messages?.[0]?.MessageAttributes?.['x-postbox-dead-letter-from']?.StringValue).toBe('work');
     expect(await rows('work')).toEqual([]);
   });
 
   it('messages cross over: SQS → REST and library, REST → SQS', async () => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bridge' }));
-    await sqs.send(
+    const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: 'bridge' }));
+    await t.sqs.send(
       new SendMessageCommand({
         QueueUrl,
         MessageBody: 'from sqs',
@@ -405,18 +399,18 @@ describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
       headers: auth,
     });
 
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'for the library' }));
+    await t.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'for the library' }));
     const [viaLibrary] = await t.postbox.receive('bridge');
     expect(viaLibrary?.body).toBe('for the library');
     // The library's receipt is an SQS receipt handle.
-    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: viaLibrary?.receipt }));
+    await t.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: viaLibrary?.receipt }));
 
     await t.server.request('POST', '/v1/queues/bridge/messages', {
       body: { body: { total: 42 }, headers: { source: 'rest' } },
       headers: auth,
     });
     await t.postbox.send('bridge', { body: 'from the library' });
-    const { Messages } = await sqs.send(
+    const { Messages } = await t.sqs.send(
       new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
     );
     expect(Messages?.map((m) => m.Body)).toEqual(['{"total":42}', 'from the library']);

@@ -2,8 +2,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT, SQS_SECRET, type SqsTestServer, startSqsTestServer } from './sqs-test-server';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, SQS_SECRET, useSqsTestServer } from './sqs-test-server';
 
 // Debian's python3-boto3 (1.26, botocore 1.29) speaks SQS's query protocol; a
 // newer boto3 installed with pip speaks AWS JSON. Each one found here runs
@@ -39,11 +39,7 @@ const missing = pythons.length === 0 ? `${standard}; apt-get install python3-bot
 if (missing) console.log(`boto3 SQS test skipped: ${missing}`);
 
 describe.skipIf(missing !== null)('SQS endpoint with Python boto3', () => {
-  let t: SqsTestServer;
-  beforeAll(async () => {
-    t = await startSqsTestServer();
-  });
-  afterAll(() => t?.server.close());
+  const t = useSqsTestServer();
 
   it.each(
     pythons,

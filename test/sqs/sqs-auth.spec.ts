@@ -1,28 +1,15 @@
-import { CreateQueueCommand, ListQueuesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request, startTestServer, type TestServer } from '../server/test-server';
-import { openTestPostbox } from '../setup/test-database';
-import { ACCOUNT, SQS_SECRET, type SqsTestServer, startSqsTestServer } from './sqs-test-server';
+import { CreateQueueCommand, ListQueuesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { request } from '../server/test-server';
+import { ACCOUNT, SQS_SECRET, useSqsTestServer } from './sqs-test-server';
 
 const JSON_10 = 'application/x-amz-json-1.0';
 const FORM = 'application/x-www-form-urlencoded';
 
 describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
-  let t: SqsTestServer;
-  let open: TestServer;
-  let openClient: pg.Client;
-  beforeAll(async () => {
-    t = await startSqsTestServer();
-    // The same service without any key: dev mode, as the REST API without POSTBOX_API_KEY.
-    const dev = await openTestPostbox();
-    openClient = dev.client;
-    open = await startTestServer(dev.postbox);
-  });
-  afterAll(async () => {
-    await t?.server.close();
-    await open?.close();
-  });
+  const t = useSqsTestServer();
+  // The same service without any key: dev mode, as the REST API without POSTBOX_API_KEY.
+  const open = useSqsTestServer({ apiKey: null });
 
   it('refuses unsigned requests when a key is configured, in each protocol’s error shape', async () => {
     const json = await request(t.server.url, 'POST', '/', {
@@ -47,21 +34,14 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
   });
 
   it('refuses a signature made more than 5 minutes off the server clock', async () => {
-    const skewed = new SQSClient({
-      endpoint: t.server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'postbox', secretAccessKey: SQS_SECRET },
-      maxAttempts: 1,
-      systemClockOffset: -6 * 60 * 1000,
-    });
+    const skewed = t.sdk({ systemClockOffset: -6 * 60 * 1000 });
     const error = await skewed.send(new ListQueuesCommand({})).catch((e: Error) => e);
-    skewed.destroy();
     expect((error as Error).name).toBe('SignatureDoesNotMatch');
     expect((error as Error).message).toMatch(/^Signature expired/);
   });
 
   it('refuses a signed request whose body was changed after signing', async () => {
-    const client = t.sqs();
+    const client = t.sdk();
     client.middlewareStack.add(
       (next) => async (args) => {
         // Same length (content-length stays right), different bytes.
@@ -73,26 +53,25 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
       { step: 'deserialize' },
     );
     const error = await client.send(new ListQueuesCommand({ QueueNamePrefix: 'orders' })).catch((e: Error) => e);
-    client.destroy();
     expect((error as Error).name).toBe('SignatureDoesNotMatch');
   });
 
   it('dev mode: no key configured, unsigned requests are served; the queue URL path is served too', async () => {
-    const created = await request(open.url, 'POST', '/', {
+    const created = await request(open.server.url, 'POST', '/', {
       raw: 'Action=CreateQueue&QueueName=dev&Attribute.1.Name=VisibilityTimeout&Attribute.1.Value=12',
       headers: { 'content-type': FORM },
     });
     expect(created.status).toBe(200);
-    expect(created.text).toContain(`<QueueUrl>${open.url}/${ACCOUNT}/dev</QueueUrl>`);
+    expect(created.text).toContain(`<QueueUrl>${open.server.url}/${ACCOUNT}/dev</QueueUrl>`);
     // Older SDKs POST to the queue URL itself, without QueueUrl in the form.
-    const sent = await request(open.url, 'POST', `/${ACCOUNT}/dev`, {
+    const sent = await request(open.server.url, 'POST', `/${ACCOUNT}/dev`, {
       raw: 'Action=SendMessage&MessageBody=hi%20there&MessageAttribute.1.Name=k&MessageAttribute.1.Value.DataType=String&MessageAttribute.1.Value.StringValue=v',
       headers: { 'content-type': FORM },
     });
     expect(sent.status).toBe(200);
     expect(sent.text).toMatch(/<SendMessageResponse[^>]*><SendMessageResult><MessageId>\d+<\/MessageId>/);
-    const received = await request(open.url, 'POST', '/', {
-      raw: JSON.stringify({ QueueUrl: `${open.url}/${ACCOUNT}/dev`, MessageAttributeNames: ['k'] }),
+    const received = await request(open.server.url, 'POST', '/', {
+      raw: JSON.stringify({ QueueUrl: `${open.server.url}/${ACCOUNT}/dev`, MessageAttributeNames: ['k'] }),
       headers: { 'content-type': JSON_10, 'x-amz-target': 'AmazonSQS.ReceiveMessage' },
     });
     expect(received.status).toBe(200);
@@ -103,10 +82,9 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
   });
 
   it('a stored API key signs as its SigV4 credentials; its scopes and names apply; a revoke holds at once', async () => {
-    const admin = t.sqs();
+    const admin = t.sdk();
     await admin.send(new CreateQueueCommand({ QueueName: 'scoped-orders' }));
     await admin.send(new CreateQueueCommand({ QueueName: 'scoped-billing' }));
-    admin.destroy();
     // A producer key limited to scoped-orders*, created over REST as a user would.
     const created = await request(t.server.url, 'POST', '/v1/keys', {
       body: { name: 'orders-producer', scopes: ['produce'], names: 'scoped-orders*' },
@@ -121,37 +99,30 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
     ]);
     expect(JSON.stringify(stored)).not.toContain(created.body.key.split('_').pop());
 
-    const sqs = t.sqs({ accessKeyId, secret: secretAccessKey });
-    try {
-      const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'scoped' }));
-      expect(listed.QueueUrls).toEqual([`${t.server.url}/${ACCOUNT}/scoped-orders`]);
-      await sqs.send(
-        new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-orders`, MessageBody: 'ok' }),
-      );
-      const otherQueue = await sqs
-        .send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-billing`, MessageBody: 'no' }))
-        .catch((e: Error) => e);
-      expect((otherQueue as Error).name).toBe('AccessDenied');
-      const notItsScope = await sqs
-        .send(new CreateQueueCommand({ QueueName: 'scoped-orders-new' }))
-        .catch((e: Error) => e);
-      expect((notItsScope as Error).name).toBe('AccessDenied');
-      const wrongSecret = t.sqs({ accessKeyId, secret: `${secretAccessKey}x` });
-      const forged = await wrongSecret.send(new ListQueuesCommand({})).catch((e: Error) => e);
-      wrongSecret.destroy();
-      expect((forged as Error).name).toBe('SignatureDoesNotMatch');
+    const sqs = t.sdk({ accessKeyId, secret: secretAccessKey });
+    const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'scoped' }));
+    expect(listed.QueueUrls).toEqual([`${t.server.url}/${ACCOUNT}/scoped-orders`]);
+    await sqs.send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-orders`, MessageBody: 'ok' }));
+    const otherQueue = await sqs
+      .send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-billing`, MessageBody: 'no' }))
+      .catch((e: Error) => e);
+    expect((otherQueue as Error).name).toBe('AccessDenied');
+    const notItsScope = await sqs
+      .send(new CreateQueueCommand({ QueueName: 'scoped-orders-new' }))
+      .catch((e: Error) => e);
+    expect((notItsScope as Error).name).toBe('AccessDenied');
+    const wrongSecret = t.sdk({ accessKeyId, secret: `${secretAccessKey}x` });
+    const forged = await wrongSecret.send(new ListQueuesCommand({})).catch((e: Error) => e);
+    expect((forged as Error).name).toBe('SignatureDoesNotMatch');
 
-      const revoked = await request(t.server.url, 'DELETE', '/v1/keys/orders-producer', {
-        headers: { authorization: `Bearer ${SQS_SECRET}` },
-      });
-      expect(revoked.status).toBe(204);
-      const afterRevoke = await sqs
-        .send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-orders`, MessageBody: 'late' }))
-        .catch((e: Error) => e);
-      expect((afterRevoke as Error).name).toBe('InvalidClientTokenId');
-    } finally {
-      sqs.destroy();
-    }
+    const revoked = await request(t.server.url, 'DELETE', '/v1/keys/orders-producer', {
+      headers: { authorization: `Bearer ${SQS_SECRET}` },
+    });
+    expect(revoked.status).toBe(204);
+    const afterRevoke = await sqs
+      .send(new SendMessageCommand({ QueueUrl: `${t.server.url}/${ACCOUNT}/scoped-orders`, MessageBody: 'late' }))
+      .catch((e: Error) => e);
+    expect((afterRevoke as Error).name).toBe('InvalidClientTokenId');
     const { rows } = await t.client.query(
       "select queue, body from postbox.messages where queue like 'scoped-%' order by queue",
     );
@@ -159,10 +130,10 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
   });
 
   it('query protocol: PurgeQueue and the move-task actions answer in XML; in-flight kept, rows purged', async () => {
-    const form = (raw: string) => request(open.url, 'POST', '/', { raw, headers: { 'content-type': FORM } });
+    const form = (raw: string) => request(open.server.url, 'POST', '/', { raw, headers: { 'content-type': FORM } });
     expect((await form('Action=CreateQueue&QueueName=xml-dlq')).status).toBe(200);
     expect((await form('Action=CreateQueue&QueueName=xml-work')).status).toBe(200);
-    const url = encodeURIComponent(`${open.url}/${ACCOUNT}/xml-work`);
+    const url = encodeURIComponent(`${open.server.url}/${ACCOUNT}/xml-work`);
     await form(`Action=SendMessage&QueueUrl=${url}&MessageBody=held`);
     const held = await form(`Action=ReceiveMessage&QueueUrl=${url}&VisibilityTimeout=60`);
     expect(held.text).toContain('<Body>held</Body>');
@@ -173,9 +144,11 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
     expect(purged.text).toMatch(
       /^<\?xml version="1.0"\?><PurgeQueueResponse [^>]*><PurgeQueueResult><\/PurgeQueueResult>/,
     );
-    const { rows } = await openClient.query("select body from postbox.messages where queue = 'xml-work'");
+    const { rows } = await open.client.query("select body from postbox.messages where queue = 'xml-work'");
     expect(rows).toEqual([{ body: 'held' }]);
-    const missing = await form(`Action=PurgeQueue&QueueUrl=${encodeURIComponent(`${open.url}/${ACCOUNT}/xml-nope`)}`);
+    const missing = await form(
+      `Action=PurgeQueue&QueueUrl=${encodeURIComponent(`${open.server.url}/${ACCOUNT}/xml-nope`)}`,
+    );
     expect(missing.status).toBe(400);
     expect(missing.text).toContain('<Code>AWS.SimpleQueueService.NonExistentQueue</Code>');
 
@@ -206,47 +179,47 @@ describe('SQS endpoint: SigV4 and the two protocols on the wire', () => {
   });
 
   it('refuses a body over 3 MiB without reading it all', async () => {
-    const { rows: before } = await openClient.query('select count(*)::int as n from postbox.messages');
-    const answer = await request(open.url, 'POST', '/', {
+    const { rows: before } = await open.client.query('select count(*)::int as n from postbox.messages');
+    const answer = await request(open.server.url, 'POST', '/', {
       raw: `Action=SendMessage&QueueUrl=dev&MessageBody=${'x'.repeat(3 * 1024 * 1024 + 10)}`,
       headers: { 'content-type': FORM },
     });
     expect(answer.status).toBe(400);
     expect(answer.text).toContain('<Code>AWS.SimpleQueueService.BatchRequestTooLong</Code>');
-    const { rows: after } = await openClient.query('select count(*)::int as n from postbox.messages');
+    const { rows: after } = await open.client.query('select count(*)::int as n from postbox.messages');
     expect(after).toEqual(before);
   });
 
   it('unknown actions, other accounts and the REST routes keep their own answers', async () => {
-    const unknown = await request(open.url, 'POST', '/', {
+    const unknown = await request(open.server.url, 'POST', '/', {
       raw: '{}',
       headers: { 'content-type': JSON_10, 'x-amz-target': 'AmazonSQS.TagQueue' },
     });
     expect(unknown.status).toBe(400);
     expect(unknown.body.__type).toBe('com.amazonaws.sqs#InvalidAction');
-    const badJson = await request(open.url, 'POST', '/', {
+    const badJson = await request(open.server.url, 'POST', '/', {
       raw: '{not json',
       headers: { 'content-type': JSON_10, 'x-amz-target': 'AmazonSQS.ListQueues' },
     });
     expect(badJson.status).toBe(400);
     expect(badJson.body.__type).toBe('com.amazonaws.sqs#SerializationException');
     // POST /<other account>/<queue> is not a queue URL of this endpoint: the API's 404.
-    const otherAccount = await request(open.url, 'POST', '/123456789012/dev', {
+    const otherAccount = await request(open.server.url, 'POST', '/123456789012/dev', {
       raw: 'Action=SendMessage&MessageBody=x',
       headers: { 'content-type': FORM },
     });
     expect(otherAccount.status).toBe(404);
     expect(otherAccount.body).toMatchObject({ statusCode: 404 });
-    const malformed = await request(open.url, 'POST', `/${ACCOUNT}/%E0%A4%A`, {
+    const malformed = await request(open.server.url, 'POST', `/${ACCOUNT}/%E0%A4%A`, {
       raw: 'Action=SendMessage&MessageBody=x',
       headers: { 'content-type': FORM },
     });
     // Express refuses a malformed percent-encoding in the path before any route: a 400, never a 5xx.
     expect(malformed.status).toBe(400);
     // Two-segment REST routes are not shadowed by the queue-URL route.
-    const rest = await request(open.url, 'POST', '/v1/queues', { body: { name: 'rest-made' } });
+    const rest = await request(open.server.url, 'POST', '/v1/queues', { body: { name: 'rest-made' } });
     expect(rest.status).toBe(201);
-    const { rows } = await openClient.query("select name from postbox.queues where name = 'rest-made'");
+    const { rows } = await open.client.query("select name from postbox.queues where name = 'rest-made'");
     expect(rows).toEqual([{ name: 'rest-made' }]);
   });
 });

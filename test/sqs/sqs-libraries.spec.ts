@@ -1,29 +1,20 @@
-import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { Producer } from 'sqs-producer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../server/test-server';
-import { type SqsTestServer, startSqsTestServer } from './sqs-test-server';
+import { useSqsTestServer } from './sqs-test-server';
 
 /** sqs-producer and sqs-consumer (npm), unchanged, pointed at Postbox's SQS endpoint. */
 describe('SQS endpoint with sqs-producer and sqs-consumer', () => {
-  let t: SqsTestServer;
-  let sqs: SQSClient;
-  beforeAll(async () => {
-    t = await startSqsTestServer();
-    sqs = t.sqs();
-  });
-  afterAll(async () => {
-    sqs?.destroy();
-    await t?.server.close();
-  });
+  const t = useSqsTestServer();
 
   it('produces 25 messages in batches and consumes each once; a failed handler retries the message', async () => {
-    const { QueueUrl } = await sqs.send(
+    const { QueueUrl } = await t.sqs.send(
       new CreateQueueCommand({ QueueName: 'library-jobs', Attributes: { VisibilityTimeout: '20' } }),
     );
     const queueUrl = QueueUrl as string;
-    const producer = Producer.create({ queueUrl, sqs, batchSize: 10 });
+    const producer = Producer.create({ queueUrl, sqs: t.sqs, batchSize: 10 });
     const messages = Array.from({ length: 25 }, (_, i) => ({
       id: `m${i}`,
       body: JSON.stringify({ n: i }),
@@ -43,7 +34,7 @@ describe('SQS endpoint with sqs-producer and sqs-consumer', () => {
     const errors: Error[] = [];
     const consumer = Consumer.create({
       queueUrl,
-      sqs,
+      sqs: t.sqs,
       batchSize: 10,
       waitTimeSeconds: 1,
       // A thrown handler makes its message visible again at once (ChangeMessageVisibility 0).
@@ -85,14 +76,14 @@ describe('SQS endpoint with sqs-producer and sqs-consumer', () => {
   });
 
   it('produces to a FIFO queue; the consumer sees each group in order', async () => {
-    const { QueueUrl } = await sqs.send(
+    const { QueueUrl } = await t.sqs.send(
       new CreateQueueCommand({
         QueueName: 'library-orders.fifo',
         Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
       }),
     );
     const queueUrl = QueueUrl as string;
-    const producer = Producer.create({ queueUrl, sqs });
+    const producer = Producer.create({ queueUrl, sqs: t.sqs });
     const messages = [];
     for (let i = 0; i < 6; i++) {
       for (const group of ['g1', 'g2']) messages.push({ id: `${group}-${i}`, body: `${group}:${i}`, groupId: group });
@@ -106,7 +97,7 @@ describe('SQS endpoint with sqs-producer and sqs-consumer', () => {
     const errors: Error[] = [];
     const consumer = Consumer.create({
       queueUrl,
-      sqs,
+      sqs: t.sqs,
       batchSize: 10,
       waitTimeSeconds: 1,
       suppressFifoWarning: true,

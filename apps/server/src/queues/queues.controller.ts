@@ -1,16 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Res } from '@nestjs/common';
 import {
-  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import { QueueNotFoundError } from 'postbox';
 import { bodyNameField, type NameSource, routeParamNames } from '../auth/name-sources';
+import { NamedResourceRoute } from '../auth/named-resource-route.decorator';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import { ShowsOnlyKeyNames } from '../auth/visible-names.interceptor';
 import type { HttpResponse } from '../http-types';
@@ -60,35 +59,32 @@ export class QueuesController {
   }
 
   @Get(':queue')
-  @ApiOkResponse({ type: QueueView })
-  @ApiNotFoundResponse()
-  @RequiresScope('read')
+  @NamedResourceRoute('read', { answer: { type: QueueView } })
   async get(@Param() { queue }: QueueParams): Promise<QueueView> {
     return toQueueView(await this.postbox.getQueueStats(queue));
   }
 
   @Delete(':queue')
   @HttpCode(204)
-  @ApiNotFoundResponse()
-  @RequiresScope('admin')
+  @NamedResourceRoute('admin')
   async delete(@Param() { queue }: QueueParams): Promise<void> {
     if (!(await this.postbox.deleteQueue(queue))) throw new QueueNotFoundError(queue);
   }
 
   @Post(':queue/purge')
   @HttpCode(200)
-  @ApiOkResponse({ type: PurgeResultView, description: 'In-flight messages are untouched' })
-  @ApiNotFoundResponse()
-  @RequiresScope('admin')
+  @NamedResourceRoute('admin', { answer: { type: PurgeResultView, description: 'In-flight messages are untouched' } })
   async purge(@Param() { queue }: QueueParams, @Body() dto: PurgeDto): Promise<PurgeResultView> {
     return { purged: await this.postbox.purgeQueue(queue, dto.states) };
   }
 
   @Post(':queue/move')
   @HttpCode(202)
-  @ApiAcceptedResponse({ type: MoveResultView, description: 'Progress at GET /v1/tasks/:taskId' })
-  @ApiNotFoundResponse({ description: 'Unknown queue (or `to`)' })
-  @RequiresScope('admin', moveNames)
+  @NamedResourceRoute('admin', {
+    names: moveNames,
+    answer: { status: 202, type: MoveResultView, description: 'Progress at GET /v1/tasks/:taskId' },
+    notFound: 'Unknown queue (or `to`)',
+  })
   async move(@Param() { queue }: QueueParams, @Body() dto: MoveDto): Promise<MoveResultView> {
     return { taskId: await this.postbox.moveDeadLetters(queue, dto) };
   }
@@ -96,9 +92,9 @@ export class QueuesController {
   // Operating a queue (docs/queue-controls.md). Each answers the queue with its depth.
 
   @Patch(':queue')
-  @ApiOkResponse({ type: QueueView, description: 'Changed in place; in-flight messages keep their lease' })
-  @ApiNotFoundResponse()
-  @RequiresScope('admin')
+  @NamedResourceRoute('admin', {
+    answer: { type: QueueView, description: 'Changed in place; in-flight messages keep their lease' },
+  })
   async update(@Param() { queue }: QueueParams, @Body() dto: UpdateQueueDto): Promise<QueueView> {
     await this.postbox.updateQueue(queue, dto);
     return toQueueView(await this.postbox.getQueueStats(queue));
@@ -106,9 +102,9 @@ export class QueuesController {
 
   @Post(':queue/pause')
   @HttpCode(200)
-  @ApiOkResponse({ type: QueueView, description: 'paused: true; receives and consumers get nothing, sends land' })
-  @ApiNotFoundResponse()
-  @RequiresScope('admin')
+  @NamedResourceRoute('admin', {
+    answer: { type: QueueView, description: 'paused: true; receives and consumers get nothing, sends land' },
+  })
   async pause(@Param() { queue }: QueueParams): Promise<QueueView> {
     await this.postbox.pauseQueue(queue);
     return toQueueView(await this.postbox.getQueueStats(queue));
@@ -116,9 +112,9 @@ export class QueuesController {
 
   @Post(':queue/resume')
   @HttpCode(200)
-  @ApiOkResponse({ type: QueueView, description: 'paused: false; waiting consumers are woken' })
-  @ApiNotFoundResponse()
-  @RequiresScope('admin')
+  @NamedResourceRoute('admin', {
+    answer: { type: QueueView, description: 'paused: false; waiting consumers are woken' },
+  })
   async resume(@Param() { queue }: QueueParams): Promise<QueueView> {
     await this.postbox.resumeQueue(queue);
     return toQueueView(await this.postbox.getQueueStats(queue));

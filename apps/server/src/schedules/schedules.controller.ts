@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { PostboxError, ScheduleNotFoundError } from 'postbox';
 import { everyName, type NameSource, preparedTarget } from '../auth/name-sources';
+import { NamedResourceRoute } from '../auth/named-resource-route.decorator';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import type { HttpResponse } from '../http-types';
 import { POSTBOX, type Postbox } from '../postbox.provider';
@@ -58,35 +59,34 @@ export class SchedulesController {
   }
 
   @Get(':name')
-  @ApiOkResponse({ type: ScheduleView })
-  @ApiNotFoundResponse()
-  @RequiresScope('read', storedScheduleTarget)
+  @NamedResourceRoute('read', { names: storedScheduleTarget, answer: { type: ScheduleView } })
   async get(@Param() { name }: ScheduleParams): Promise<ScheduleView> {
     return toScheduleView(await this.postbox.getSchedule(name));
   }
 
   @Post(':name/pause')
   @HttpCode(200)
-  @ApiOkResponse({ type: ScheduleView, description: 'No tick is sent until resumed' })
-  @ApiNotFoundResponse()
-  @RequiresScope('admin', storedScheduleTarget)
+  @NamedResourceRoute('admin', {
+    names: storedScheduleTarget,
+    answer: { type: ScheduleView, description: 'No tick is sent until resumed' },
+  })
   async pause(@Param() { name }: ScheduleParams): Promise<ScheduleView> {
     return toScheduleView(await this.postbox.pauseSchedule(name));
   }
 
   @Post(':name/resume')
   @HttpCode(200)
-  @ApiOkResponse({ type: ScheduleView, description: 'Resumes at the first tick after now' })
-  @ApiNotFoundResponse()
-  @RequiresScope('admin', storedScheduleTarget)
+  @NamedResourceRoute('admin', {
+    names: storedScheduleTarget,
+    answer: { type: ScheduleView, description: 'Resumes at the first tick after now' },
+  })
   async resume(@Param() { name }: ScheduleParams): Promise<ScheduleView> {
     return toScheduleView(await this.postbox.resumeSchedule(name));
   }
 
   @Delete(':name')
   @HttpCode(204)
-  @ApiNotFoundResponse()
-  @RequiresScope('admin', storedScheduleTarget)
+  @NamedResourceRoute('admin', { names: storedScheduleTarget })
   async delete(@Param() { name }: ScheduleParams): Promise<void> {
     if (!(await this.postbox.deleteSchedule(name))) throw new ScheduleNotFoundError(name);
   }

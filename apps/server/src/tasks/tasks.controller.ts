@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { PostboxError } from 'postbox';
 import type { NameSource } from '../auth/name-sources';
-import { RequiresScope } from '../auth/requires-scope.decorator';
+import { NamedResourceRoute } from '../auth/named-resource-route.decorator';
 import { POSTBOX, type Postbox } from '../postbox.provider';
 import { TaskParams, TaskView, toTaskView } from './task-view';
 
@@ -26,9 +26,10 @@ export class TasksController {
   constructor(@Inject(POSTBOX) private readonly postbox: Postbox) {}
 
   @Get(':id')
-  @ApiOkResponse({ type: TaskView, description: '{state, moved, total, …}' })
-  @ApiNotFoundResponse()
-  @RequiresScope('read', storedTaskNames)
+  @NamedResourceRoute('read', {
+    names: storedTaskNames,
+    answer: { type: TaskView, description: '{state, moved, total, …}' },
+  })
   async get(@Param() { id }: TaskParams): Promise<TaskView> {
     return toTaskView(await this.postbox.getTask(id));
   }

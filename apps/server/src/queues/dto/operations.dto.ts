@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { PURGE_STATES, type PurgeState } from 'postbox';
+import { IsPresent } from '../../validation/validators';
 import { QUEUE_NAME_MESSAGE, QUEUE_NAME_PATTERN } from './queue-name';
 
 /** POST /v1/queues/:queue/purge */
@@ -10,6 +11,9 @@ export class PurgeDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(3)
   @IsIn(PURGE_STATES, { each: true, message: `each value in states must be one of ${PURGE_STATES.join(', ')}` })
+  // Last, so it runs first: the pipe answers a property's first "is…" constraint, and a missing
+  // states (body {}) fails all five; "states is required" says why, "each value in states…" did not.
+  @IsPresent()
   states!: PurgeState[];
 }
 
