@@ -29,8 +29,9 @@ describe('PostboxModule: migrate on start, custom schema', () => {
   afterAll(async () => {
     const admin = new pg.Client(db.serverUrl);
     await admin.connect();
-    // A backend leaves pg_stat_activity a moment after its client ends (up
-    // to ~100 ms seen under load 16): ask again for up to 5 s before judging.
+    // A backend leaves pg_stat_activity a moment after its client ends (one
+    // was still listed right after close once, at load 16): ask again for up
+    // to 5 s before judging.
     const count = async () =>
       (await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [bareName])).rows;
     let rows = await count();
