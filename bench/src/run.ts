@@ -59,6 +59,7 @@ const SIZES = quick
       waiters: { waiters: 1_000, wakeups: 50 },
       stats: { waiting: 100_000 },
       scaling: {
+        rounds: 1 as const,
         messages: 2_000,
         processes: [1, 2],
         modes: ['default'] as ('default' | 'lock')[],
@@ -80,6 +81,7 @@ const SIZES = quick
       waiters: { waiters: 10_000, wakeups: 200 },
       stats: { waiting: 1_000_000 },
       scaling: {
+        rounds: 2 as const,
         messages: 60_000,
         processes: [1, 2, 4],
         modes: ['default', 'lock'] as ('default' | 'lock')[],

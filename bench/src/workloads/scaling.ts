@@ -12,6 +12,8 @@ import { type Saturation, SaturationSampler } from './scaling-sampler';
 import { type ServiceProcess, startService } from './service-process';
 
 export interface ScalingSizes {
+  /** 2: every step twice, in A B C C B A order (each keeps its better run); 1: once. */
+  rounds: 1 | 2;
   /** Backlog each consumer-process step drains. */
   messages: number;
   processes: number[];
@@ -40,7 +42,10 @@ export interface ScalingStep extends Saturation {
 export type ScalingResult =
   | { skipped: string }
   | {
+      /** The better run of each setting, in the order first run. */
       steps: ScalingStep[];
+      /** Every run, in the order run. */
+      runs: ScalingStep[];
       /** A message sent through one instance was received and acked through the other, both ways. */
       stateless: { ok: boolean; detail: string };
       table: string;
@@ -59,6 +64,10 @@ interface Bench {
   /** The bench's own connection: analyze, and nothing timed. */
   admin: pg.Client;
   log: (line: string) => void;
+}
+
+function abba<T>(steps: T[], rounds: 1 | 2): T[] {
+  return rounds === 1 ? steps : [...steps, ...[...steps].reverse()];
 }
 
 const epoch = () => performance.timeOrigin + performance.now();
@@ -80,7 +89,9 @@ const epoch = () => performance.timeOrigin + performance.now();
  *    service keeps nothing a request needs in memory.
  *
  * Each step records Postgres's and the Node processes' CPU, WAL bytes per
- * message and what the backends waited on (scaling-sampler.ts).
+ * message and what the backends waited on (scaling-sampler.ts). With
+ * `rounds: 2` the steps run 1 2 4 4 2 1 (and 1 2 2 1 instances), each
+ * setting keeping its better run, as the peer comparison does.
  */
 export async function scaling(
   peer: PostboxPeer,
@@ -92,36 +103,46 @@ export async function scaling(
   const admin = new pg.Client(url);
   await admin.connect();
   const bench: Bench = { peer, url, sampler, admin, log };
-  const steps: ScalingStep[] = [];
+  const runs: ScalingStep[] = [];
   const services: ServiceProcess[] = [];
   try {
     await peer.postbox.createQueue(DRAIN_QUEUE);
     for (const mode of sizes.modes) {
-      for (const processes of sizes.processes) {
-        steps.push(await drainWithProcesses(bench, sizes.messages, processes, mode));
-      }
+      for (const processes of abba(sizes.processes, sizes.rounds))
+        runs.push(await drainWithProcesses(bench, sizes.messages, processes, mode));
     }
 
-    for (const count of [1, 2]) {
-      const service = await startKeyedService(url);
-      if ('skipped' in service) return service;
-      services.push(service);
-      if (count === 1) {
-        const created = await call(service.base, 'POST', '/v1/queues', { name: REST_QUEUE });
-        if (created.status >= 300) return { skipped: `creating the queue answered ${created.status}` };
+    const first = await startKeyedService(url);
+    if ('skipped' in first) return first;
+    services.push(first);
+    const created = await call(first.base, 'POST', '/v1/queues', { name: REST_QUEUE });
+    if (created.status >= 300) return { skipped: `creating the queue answered ${created.status}` };
+    let stateless = { ok: false, detail: 'never ran' };
+    for (const count of abba([1, 2], sizes.rounds)) {
+      if (count === 2 && services.length === 1) {
+        const second = await startKeyedService(url);
+        if ('skipped' in second) return second;
+        services.push(second);
+        stateless = await crossInstance(first, second);
+        if (!stateless.ok) log(`  scaling: NOT stateless: ${stateless.detail}`);
       }
-      steps.push(await restSends(bench, services, sizes));
-      steps.push(await restReceiveAck(bench, services, sizes));
+      if (count === 1 && services.length === 2) await services.pop()?.stop();
+      runs.push(await restSends(bench, services, sizes));
+      runs.push(await restReceiveAck(bench, services, sizes));
     }
-    const [a, b] = services as [ServiceProcess, ServiceProcess];
-    const stateless = await crossInstance(a, b);
-    if (!stateless.ok) log(`  scaling: NOT stateless: ${stateless.detail}`);
 
+    // Each setting keeps its better run (the other is in `runs`): on a shared machine a load spike otherwise decides.
+    const steps: ScalingStep[] = [];
+    for (const run of runs) {
+      const i = steps.findIndex((s) => s.setting === run.setting);
+      if (i < 0) steps.push(run);
+      else if (run.perSecond > (steps[i] as ScalingStep).perSecond) steps[i] = run;
+    }
     for (const step of steps) {
-      const first = steps.find((s) => s.group === step.group) as ScalingStep;
-      step.ratio = step.perSecond / first.perSecond;
+      const one = steps.find((s) => s.group === step.group) as ScalingStep;
+      step.ratio = step.perSecond / one.perSecond;
     }
-    return { steps, stateless, table: table(steps), markdown: markdown(steps) };
+    return { steps, runs, stateless, table: table(steps), markdown: markdown(steps) };
   } finally {
     for (const service of services) await service.stop();
     await sampler.close();
