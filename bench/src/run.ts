@@ -61,6 +61,7 @@ const SIZES = quick
       scaling: {
         rounds: 1 as const,
         messages: 2_000,
+        lockMessages: 2_000,
         processes: [1, 2],
         modes: ['default'] as ('default' | 'lock')[],
         seconds: 1,
@@ -83,6 +84,7 @@ const SIZES = quick
       scaling: {
         rounds: 2 as const,
         messages: 60_000,
+        lockMessages: 20_000,
         processes: [1, 2, 4],
         modes: ['default', 'lock'] as ('default' | 'lock')[],
         seconds: 10,

@@ -16,6 +16,8 @@ export interface ScalingSizes {
   rounds: 1 | 2;
   /** Backlog each consumer-process step drains. */
   messages: number;
+  /** … in lock mode: its default claim of 10 locks per transaction drains ~4× slower, so a smaller backlog. */
+  lockMessages: number;
   processes: number[];
   /** `default` is consume(queue, handler, { concurrency: 10 }) (lease claims); `lock` adds claimMode 'lock'. */
   modes: ('default' | 'lock')[];
@@ -109,7 +111,9 @@ export async function scaling(
     await peer.postbox.createQueue(DRAIN_QUEUE);
     for (const mode of sizes.modes) {
       for (const processes of abba(sizes.processes, sizes.rounds))
-        runs.push(await drainWithProcesses(bench, sizes.messages, processes, mode));
+        runs.push(
+          await drainWithProcesses(bench, mode === 'lock' ? sizes.lockMessages : sizes.messages, processes, mode),
+        );
     }
 
     const first = await startKeyedService(url);
@@ -409,6 +413,7 @@ const HEAD = [
   'PG CPU %',
   'Node CPU %',
   'machine CPU %',
+  'others CPU %',
   'WAL bytes/msg',
   'backends in (avg per sample)',
 ];
@@ -428,6 +433,7 @@ function cells(step: ScalingStep): string[] {
     step.pgCpuPercent === null ? '—' : format(step.pgCpuPercent),
     node,
     format(step.machineCpuPercent),
+    format(step.machineCpuPercent - (step.pgCpuPercent ?? 0) - step.nodeCpuPercent - step.benchCpuPercent),
     format(step.walBytes / step.messages),
     waits || '—',
   ];
