@@ -12,6 +12,15 @@ export interface Saturation {
   nodeCpuPercent: number;
   /** The bench process itself (the HTTP clients in the service steps). */
   benchCpuPercent: number;
+  /**
+   * Time the Postgres processes and the Node processes under test were ready
+   * to run but waited for a core (run_delay in /proc/<pid>/schedstat), in %
+   * of the window: over 100 means more than one of them was waiting on
+   * average. High while own CPU is low means the machine's cores, not this
+   * work, were the limit.
+   */
+  pgRunQueuePercent: number | null;
+  nodeRunQueuePercent: number;
   /** Every process on the machine, other sessions' included (/proc/stat). */
   machineCpuPercent: number;
   walBytes: number;
@@ -58,6 +67,15 @@ function readStat(pid: number): ProcStat | null {
   }
 }
 
+/** Nanoseconds this process's main thread spent runnable but not running. */
+function runDelay(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
 function processes(): { pid: number; stat: ProcStat }[] {
   const all: { pid: number; stat: ProcStat }[] = [];
   for (const name of readdirSync('/proc')) {
@@ -79,6 +97,8 @@ interface Snapshot {
   at: number;
   pg: number;
   node: Map<number, number>;
+  pgDelay: number;
+  nodeDelay: Map<number, number>;
   bench: number;
   machine: { busy: number; total: number };
   lsn: string;
@@ -120,17 +140,26 @@ export class SaturationSampler {
     const { rows } = await this.client.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
     const all = processes();
     let pg = 0;
+    let pgDelay = 0;
     const node = new Map<number, number>();
+    const nodeDelay = new Map<number, number>();
     for (const { pid, stat } of all) {
       if (this.postmaster !== null && pid === this.postmaster) pg += stat.own + stat.reaped;
       else if (this.postmaster !== null && stat.ppid === this.postmaster) pg += stat.own;
-      else if (stat.ppid === process.pid && stat.comm === 'node') node.set(pid, stat.own);
+      else if (stat.ppid === process.pid && stat.comm === 'node') {
+        node.set(pid, stat.own);
+        nodeDelay.set(pid, runDelay(pid));
+        continue;
+      } else continue;
+      pgDelay += runDelay(pid);
     }
     const usage = process.cpuUsage();
     return {
       at: now(),
       pg,
       node,
+      pgDelay,
+      nodeDelay,
       bench: (usage.user + usage.system) / 1e6,
       machine: machineTicks(),
       lsn: rows[0]?.lsn as string,
@@ -175,6 +204,8 @@ export class SaturationSampler {
     const percent = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
     let node = 0;
     for (const [pid, ticks] of end.node) node += ticks - (begin.node.get(pid) ?? 0);
+    let nodeDelay = 0;
+    for (const [pid, ns] of end.nodeDelay) nodeDelay += ns - (begin.nodeDelay.get(pid) ?? 0);
     const machine =
       (100 * os.cpus().length * (end.machine.busy - begin.machine.busy)) / (end.machine.total - begin.machine.total);
     const events = Object.fromEntries(
@@ -190,6 +221,8 @@ export class SaturationSampler {
       seconds,
       pgCpuPercent: this.postmaster === null ? null : percent(end.pg - begin.pg),
       nodeCpuPercent: percent(node),
+      pgRunQueuePercent: this.postmaster === null ? null : (100 * (end.pgDelay - begin.pgDelay)) / 1e9 / seconds,
+      nodeRunQueuePercent: (100 * nodeDelay) / 1e9 / seconds,
       benchCpuPercent: (100 * (end.bench - begin.bench)) / seconds,
       machineCpuPercent: machine,
       walBytes: Number(rows[0]?.bytes),

@@ -414,6 +414,7 @@ const HEAD = [
   'Node CPU %',
   'machine CPU %',
   'others CPU %',
+  'waited for a core % (PG / Node)',
   'WAL bytes/msg',
   'backends in (avg per sample)',
 ];
@@ -434,6 +435,7 @@ function cells(step: ScalingStep): string[] {
     node,
     format(step.machineCpuPercent),
     format(step.machineCpuPercent - (step.pgCpuPercent ?? 0) - step.nodeCpuPercent - step.benchCpuPercent),
+    `${step.pgRunQueuePercent === null ? '—' : format(step.pgRunQueuePercent)} / ${format(step.nodeRunQueuePercent)}`,
     format(step.walBytes / step.messages),
     waits || '—',
   ];
