@@ -97,7 +97,7 @@ interface Snapshot {
   at: number;
   pg: number;
   node: Map<number, number>;
-  pgDelay: number;
+  pgDelay: Map<number, number>;
   nodeDelay: Map<number, number>;
   bench: number;
   machine: { busy: number; total: number };
@@ -140,7 +140,7 @@ export class SaturationSampler {
     const { rows } = await this.client.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
     const all = processes();
     let pg = 0;
-    let pgDelay = 0;
+    const pgDelay = new Map<number, number>();
     const node = new Map<number, number>();
     const nodeDelay = new Map<number, number>();
     for (const { pid, stat } of all) {
@@ -151,7 +151,7 @@ export class SaturationSampler {
         nodeDelay.set(pid, runDelay(pid));
         continue;
       } else continue;
-      pgDelay += runDelay(pid);
+      pgDelay.set(pid, runDelay(pid));
     }
     const usage = process.cpuUsage();
     return {
@@ -204,8 +204,9 @@ export class SaturationSampler {
     const percent = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
     let node = 0;
     for (const [pid, ticks] of end.node) node += ticks - (begin.node.get(pid) ?? 0);
-    let nodeDelay = 0;
-    for (const [pid, ns] of end.nodeDelay) nodeDelay += ns - (begin.nodeDelay.get(pid) ?? 0);
+    // Per process, ended ones dropped: a backend that exits in the window (an idle pooled connection closed) takes its delay along.
+    const delay = (a: Map<number, number>, b: Map<number, number>) =>
+      [...b].reduce((sum, [pid, ns]) => sum + ns - (a.get(pid) ?? 0), 0);
     const machine =
       (100 * os.cpus().length * (end.machine.busy - begin.machine.busy)) / (end.machine.total - begin.machine.total);
     const events = Object.fromEntries(
@@ -221,8 +222,8 @@ export class SaturationSampler {
       seconds,
       pgCpuPercent: this.postmaster === null ? null : percent(end.pg - begin.pg),
       nodeCpuPercent: percent(node),
-      pgRunQueuePercent: this.postmaster === null ? null : (100 * (end.pgDelay - begin.pgDelay)) / 1e9 / seconds,
-      nodeRunQueuePercent: (100 * nodeDelay) / 1e9 / seconds,
+      pgRunQueuePercent: this.postmaster === null ? null : (100 * delay(begin.pgDelay, end.pgDelay)) / 1e9 / seconds,
+      nodeRunQueuePercent: (100 * delay(begin.nodeDelay, end.nodeDelay)) / 1e9 / seconds,
       benchCpuPercent: (100 * (end.bench - begin.bench)) / seconds,
       machineCpuPercent: machine,
       walBytes: Number(rows[0]?.bytes),
