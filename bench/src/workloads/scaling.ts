@@ -146,7 +146,7 @@ export async function scaling(
       const one = steps.find((s) => s.group === step.group) as ScalingStep;
       step.ratio = step.perSecond / one.perSecond;
     }
-    return { steps, runs, stateless, table: table(steps), markdown: markdown(steps) };
+    return { steps, runs, stateless, table: scalingTable(steps), markdown: scalingMarkdown(steps) };
   } finally {
     for (const service of services) await service.stop();
     await sampler.close();
@@ -415,6 +415,7 @@ const HEAD = [
   'machine CPU %',
   'others CPU %',
   'waited for a core % (PG / Node)',
+  'CPU ms per 1k msg (PG / Node)',
   'WAL bytes/msg',
   'backends in (avg per sample)',
 ];
@@ -423,6 +424,8 @@ function cells(step: ScalingStep): string[] {
   const node = step.group.startsWith('rest')
     ? `${format(step.nodeCpuPercent)} + ${format(step.benchCpuPercent)} clients`
     : format(step.nodeCpuPercent);
+  // CPU time per message does not depend on how the machine's cores were shared: what a dedicated core buys.
+  const perThousand = (percent: number) => ((percent / 100) * step.seconds * 1e6) / step.messages;
   const waits = Object.entries(step.events)
     .slice(0, 3)
     .map(([event, n]) => `${event} ${format(n)}`)
@@ -436,18 +439,21 @@ function cells(step: ScalingStep): string[] {
     format(step.machineCpuPercent),
     format(step.machineCpuPercent - (step.pgCpuPercent ?? 0) - step.nodeCpuPercent - step.benchCpuPercent),
     `${step.pgRunQueuePercent === null ? '—' : format(step.pgRunQueuePercent)} / ${format(step.nodeRunQueuePercent)}`,
+    `${step.pgCpuPercent === null ? '—' : format(perThousand(step.pgCpuPercent))} / ${format(perThousand(step.nodeCpuPercent))}`,
     format(step.walBytes / step.messages),
     waits || '—',
   ];
 }
 
-function table(steps: ScalingStep[]): string {
+/** The scaling table for the terminal (also rebuilt from a results JSON's raw.scaling.steps). */
+export function scalingTable(steps: ScalingStep[]): string {
   const t = new Table({ head: HEAD, style: { head: [], border: [] } });
   for (const step of steps) t.push(cells(step));
   return t.toString();
 }
 
-function markdown(steps: ScalingStep[]): string {
+/** The same as GitHub markdown, for docs/scaling.md. */
+export function scalingMarkdown(steps: ScalingStep[]): string {
   return [
     `| ${HEAD.join(' | ')} |`,
     `|---|${HEAD.slice(1)
