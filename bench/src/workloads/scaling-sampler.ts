@@ -24,6 +24,12 @@ export interface Saturation {
   /** Every process on the machine, other sessions' included (/proc/stat). */
   machineCpuPercent: number;
   walBytes: number;
+  /**
+   * Transactions committed in the bench database (pg_stat_database.xact_commit;
+   * backends report it at most once a second, so ±1 s of commits at the edges),
+   * this sampler's own read-only ones left out.
+   */
+  commits: number;
   /** Samples taken of pg_stat_activity (one per 100 ms). */
   samples: number;
   /**
@@ -102,6 +108,7 @@ interface Snapshot {
   bench: number;
   machine: { busy: number; total: number };
   lsn: string;
+  commits: number;
 }
 
 /**
@@ -137,7 +144,10 @@ export class SaturationSampler {
   }
 
   private async snapshot(): Promise<Snapshot> {
-    const { rows } = await this.client.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn');
+    const { rows } = await this.client.query<{ lsn: string; commits: string }>(
+      `select pg_current_wal_lsn()::text as lsn, xact_commit::text as commits
+       from pg_stat_database where datname = current_database()`,
+    );
     const all = processes();
     let pg = 0;
     const pgDelay = new Map<number, number>();
@@ -163,6 +173,7 @@ export class SaturationSampler {
       bench: (usage.user + usage.system) / 1e6,
       machine: machineTicks(),
       lsn: rows[0]?.lsn as string,
+      commits: Number(rows[0]?.commits),
     };
   }
 
@@ -227,6 +238,8 @@ export class SaturationSampler {
       benchCpuPercent: (100 * (end.bench - begin.bench)) / seconds,
       machineCpuPercent: machine,
       walBytes: Number(rows[0]?.bytes),
+      // Less this sampler's own: one per sample and the first snapshot's.
+      commits: end.commits - begin.commits - this.samples - 1,
       samples: this.samples,
       events,
       lockWaits: sum('Lock:'),

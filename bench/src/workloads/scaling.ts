@@ -417,6 +417,7 @@ const HEAD = [
   'waited for a core % (PG / Node)',
   'CPU ms per 1k msg (PG / Node)',
   'WAL bytes/msg',
+  'commits per 1k msg',
   'backends in (avg per sample)',
 ];
 
@@ -441,6 +442,7 @@ function cells(step: ScalingStep): string[] {
     `${step.pgRunQueuePercent === null ? '—' : format(step.pgRunQueuePercent)} / ${format(step.nodeRunQueuePercent)}`,
     `${step.pgCpuPercent === null ? '—' : format(perThousand(step.pgCpuPercent))} / ${format(perThousand(step.nodeCpuPercent))}`,
     format(step.walBytes / step.messages),
+    format((1000 * step.commits) / step.messages),
     waits || '—',
   ];
 }
