@@ -16,6 +16,7 @@ import { metricsScrape } from './workloads/metrics-scrape';
 import { reportPurge1m } from './workloads/purge-1m';
 import { rabbitmqRelay } from './workloads/rabbitmq-relay';
 import { restWorkloads } from './workloads/rest';
+import { scaling } from './workloads/scaling';
 import { singleSends } from './workloads/single-sends';
 import { sqsEndpointWorkloads } from './workloads/sqs-endpoint';
 import { statsAtBacklog } from './workloads/stats-at-backlog';
@@ -57,6 +58,17 @@ const SIZES = quick
       relay: { backlog: 5_000 },
       waiters: { waiters: 1_000, wakeups: 50 },
       stats: { waiting: 100_000 },
+      scaling: {
+        rounds: 1 as const,
+        messages: 2_000,
+        lockMessages: 2_000,
+        processes: [1, 2],
+        modes: ['default'] as ('default' | 'lock')[],
+        seconds: 1,
+        connections: 8,
+        receivers: 4,
+        receiveBacklog: 2_000,
+      },
     }
   : {
       enqueue: { total: 20_000, batch: 500, concurrency: 10 },
@@ -69,6 +81,17 @@ const SIZES = quick
       relay: { backlog: 20_000 },
       waiters: { waiters: 10_000, wakeups: 200 },
       stats: { waiting: 1_000_000 },
+      scaling: {
+        rounds: 2 as const,
+        messages: 60_000,
+        lockMessages: 20_000,
+        processes: [1, 2, 4],
+        modes: ['default', 'lock'] as ('default' | 'lock')[],
+        seconds: 10,
+        connections: 32,
+        receivers: 16,
+        receiveBacklog: 60_000,
+      },
     };
 
 /**
@@ -118,6 +141,7 @@ async function main(): Promise<void> {
   const rows: MetricRow[] = [];
   const targets: TargetRow[] = [];
   const raw: Record<string, unknown> = {};
+  let scalingTable = '';
   const row = (metric: string, unit: string, higherIsBetter: boolean, against?: string): MetricRow => {
     const r: MetricRow = { metric, unit, higherIsBetter, values: {}, against };
     rows.push(r);
@@ -345,6 +369,17 @@ async function main(): Promise<void> {
     }
     if (runs('scrape')) raw.scrape = await metricsScrape(postbox, database.url, SIZES.stats, log, row, targets);
     if (runs('purge')) await reportPurge1m(postbox, database.url, quick, log, row, targets, raw);
+    if (runs('scaling')) {
+      log('scaling: 1, 2, 4 consumer processes and 1, 2 service instances on one database');
+      const r = await scaling(postbox, database.url, SIZES.scaling, log);
+      raw.scaling = r;
+      if ('skipped' in r) notes.push(`scaling skipped: ${r.skipped}`);
+      else {
+        for (const step of r.steps) row(`scaling: ${step.setting}`, 'msg/s', true).values.postbox = step.perSecond;
+        targets.push({ target: 'service instances are stateless', measured: r.stateless.detail, met: r.stateless.ok });
+        scalingTable = r.table;
+      }
+    }
   } finally {
     for (const peer of active) await peer.close().catch((error) => log(`closing ${peer.name}: ${error}`));
     await database.stop();
@@ -364,6 +399,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${resultsTable(rows, names)}\n\n${targetsTable(targets)}\n`);
   for (const peer of active) process.stdout.write(`  ${peer.name}: ${peer.configuration}\n`);
   for (const note of notes) process.stdout.write(`  note: ${note}\n`);
+  if (scalingTable) process.stdout.write(`\nscaling (CPU in % of one core; issue 14 item 7):\n${scalingTable}\n`);
   process.stdout.write(
     `  machine: ${machine.cpus}, ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${machine.postgres}\n` +
       `  load average (1/5/15 min) at start ${machine.loadAverage.atStart.join(' ')}, at end ${machine.loadAverage.atEnd.join(' ')}\n`,
