@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { freePort } from '@postbox/server';
 import autocannon from 'autocannon';
 import { POSTBOX_QUEUE } from '../peers/postbox-peer';
-import { now, sleep } from '../timing';
+import { now } from '../timing';
+import { startService } from './service-process';
 
 export type RestResult =
   | { skipped: string }
@@ -19,17 +16,6 @@ export type RestResult =
 const BATCH = 100;
 const RECEIVE_MAX = 100;
 
-/** The compiled service (`npm run bench` builds first); Nest needs tsc's decorator metadata, so not tsx. */
-function serverEntry(): string | null {
-  for (const candidate of [
-    path.resolve('dist/apps/server/src/main.js'),
-    path.resolve(__dirname, '../../../apps/server/src/main.js'),
-  ]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  return null;
-}
-
 /**
  * Workload 5: the REST service as users run it (its own process, `npm
  * start`'s entry point, on the bench database), driven by autocannon:
@@ -41,30 +27,10 @@ export async function restWorkloads(
   { seconds, connections }: { seconds: number; connections: number },
   log: (line: string) => void,
 ): Promise<RestResult> {
-  const entry = serverEntry();
-  if (!entry) return { skipped: 'no compiled service (dist/apps/server/src/main.js); run `npm run bench`' };
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server: ChildProcess = spawn(process.execPath, [entry], {
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  server.stderr?.on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
+  const service = await startService(url);
+  if ('skipped' in service) return service;
+  const { base } = service;
   try {
-    const deadline = now() + 60_000;
-    for (;;) {
-      if (server.exitCode !== null)
-        return { skipped: `service exited (${server.exitCode}): ${stderr.trim().slice(-500)}` };
-      const ok = await fetch(`${base}/health`)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) break;
-      if (now() > deadline) return { skipped: 'service did not become healthy within 60 s' };
-      await sleep(200);
-    }
     const created = await fetch(`${base}/v1/queues`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -130,10 +96,6 @@ export async function restWorkloads(
       errors,
     };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => {
-      if (server.exitCode !== null) resolve(null);
-      else server.once('exit', resolve);
-    });
+    await service.stop();
   }
 }

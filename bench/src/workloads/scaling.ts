@@ -246,16 +246,9 @@ async function drainWithProcesses(
   }
 }
 
-/** The service with the bench's bootstrap key (startService passes its own environment on). */
-async function startKeyedService(url: string): Promise<ServiceProcess | { skipped: string }> {
-  const before = process.env.POSTBOX_API_KEY;
-  process.env.POSTBOX_API_KEY = KEY;
-  try {
-    return await startService(url);
-  } finally {
-    if (before === undefined) delete process.env.POSTBOX_API_KEY;
-    else process.env.POSTBOX_API_KEY = before;
-  }
+/** The service with the bench's bootstrap key. */
+function startKeyedService(url: string): Promise<ServiceProcess | { skipped: string }> {
+  return startService(url, { POSTBOX_API_KEY: KEY });
 }
 
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };

@@ -11,14 +11,20 @@ export interface ServiceProcess {
   stderr(): string;
 }
 
-/** The compiled service (`npm run bench` builds first), on the bench database, healthy; or why not. */
-export async function startService(url: string): Promise<ServiceProcess | { skipped: string }> {
+/**
+ * The compiled service (`npm run bench` builds first), on the bench database,
+ * healthy; or why not. `env` adds to its environment (e.g. POSTBOX_API_KEY).
+ */
+export async function startService(
+  url: string,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess | { skipped: string }> {
   const entry = path.resolve(__dirname, '../../../apps/server/dist/cli/main.js');
   if (!existsSync(entry)) return { skipped: `no compiled service (${entry}); run \`npm run bench\`` };
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server: ChildProcess = spawn(process.execPath, [entry, 'serve'], {
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -1,6 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -8,8 +5,8 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { freePort } from '@postbox/server';
-import { now, sleep } from '../timing';
+import { now } from '../timing';
+import { startService } from './service-process';
 
 export type SqsEndpointResult =
   | { skipped: string }
@@ -26,16 +23,6 @@ const BATCH = 10;
 const KEY = 'bench-sqs-key';
 const SQS_QUEUE = 'bench-sqs-endpoint';
 const REST_QUEUE = 'bench-sqs-rest';
-
-function serverEntry(): string | null {
-  for (const candidate of [
-    path.resolve('dist/apps/server/src/main.js'),
-    path.resolve(__dirname, '../../../apps/server/src/main.js'),
-  ]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  return null;
-}
 
 /** Runs `loop` in `concurrency` parallel workers for `seconds`; returns messages per second. */
 async function timed(seconds: number, concurrency: number, loop: () => Promise<number>): Promise<number> {
@@ -66,25 +53,9 @@ export async function sqsEndpointWorkloads(
   { seconds, concurrency }: { seconds: number; concurrency: number },
   log: (line: string) => void,
 ): Promise<SqsEndpointResult> {
-  const entry = serverEntry();
-  if (!entry) return { skipped: 'no compiled service (dist/apps/server/src/main.js); run `npm run bench`' };
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server: ChildProcess = spawn(process.execPath, [entry], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      POSTBOX_API_KEY: KEY,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  server.stderr?.on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
+  const service = await startService(url, { POSTBOX_API_KEY: KEY });
+  if ('skipped' in service) return service;
+  const { base } = service;
   const sqs = new SQSClient({
     endpoint: base,
     region: 'us-east-1',
@@ -97,20 +68,6 @@ export async function sqsEndpointWorkloads(
       body: JSON.stringify(body),
     });
   try {
-    const deadline = now() + 60_000;
-    for (;;) {
-      if (server.exitCode !== null)
-        return { skipped: `service exited (${server.exitCode}): ${stderr.trim().slice(-500)}` };
-      if (
-        await fetch(`${base}/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (now() > deadline) return { skipped: 'service did not become healthy within 60 s' };
-      await sleep(200);
-    }
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: SQS_QUEUE }));
     const created = await fetch(`${base}/v1/queues`, {
       method: 'POST',
@@ -169,10 +126,6 @@ export async function sqsEndpointWorkloads(
     return { sqsSendPerSecond, restSendPerSecond, sqsReceiveDeletePerSecond, restReceiveAckPerSecond, errors };
   } finally {
     sqs.destroy();
-    server.kill('SIGTERM');
-    await new Promise((resolve) => {
-      if (server.exitCode !== null) resolve(null);
-      else server.once('exit', resolve);
-    });
+    await service.stop();
   }
 }
