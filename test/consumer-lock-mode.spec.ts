@@ -54,6 +54,30 @@ describe("consumer with claimMode: 'lock'", () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('sizes its claims when no batchSize is given: 4,000 messages in far fewer claims than claims of 10', async () => {
+    await postbox.createQueue('lock-sized');
+    for (let i = 0; i < 4_000; i += 1_000) {
+      await postbox.sendBatch(
+        'lock-sized',
+        Array.from({ length: 1_000 }, (_, j) => ({ body: i + j })),
+      );
+    }
+    const seen = new Set<number>();
+    const consumer = await postbox.consume(
+      'lock-sized',
+      (m) => {
+        seen.add(m.body as number);
+      },
+      { concurrency: 10, claimMode: 'lock' },
+    );
+    await until(() => consumer.stats.acked === 4_000, { timeoutMs: 60_000 });
+    await consumer.stop();
+    expect(seen.size).toBe(4_000);
+    // A fixed claim of 10 takes 400 claims; doubling from 10 while the handlers wait gets there in far fewer.
+    expect(consumer.stats.claims).toBeLessThan(100);
+    expect(consumer.stats.claimed).toBe(4_000);
+  });
+
   it('holds messages by row lock only: no lease written, other consumers skip them, and nothing commits until the batch is done', async () => {
     await postbox.createQueue('lock-held');
     await postbox.sendBatch('lock-held', [{ body: 'a' }, { body: 'b' }, { body: 'c' }]);

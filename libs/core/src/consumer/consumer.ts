@@ -95,7 +95,7 @@ export class Consumer {
       report: (error: unknown, messageId?: string) => this.report(error, messageId),
     };
     this.source = this.lockMode
-      ? new LockClaims(db, context, this.concurrency, this.batchSize, queue.retentionMs !== null)
+      ? new LockClaims(db, context, this.concurrency, this.options.batchSize, MAX_CLAIM, queue.retentionMs !== null)
       : new LeaseClaims(
           db,
           context,

@@ -3,6 +3,7 @@ import { asKysely, type Executor } from '../database/database';
 import { ackDeliveries } from '../messages/ack';
 import { claimLocked, type LockedMessage } from '../messages/claim-locked';
 import { nackDeliveries } from '../messages/nack';
+import { ClaimSizer } from './claim-sizer';
 import type { ClaimSource, Held, Outcome, SourceContext } from './claim-source';
 import { LockedBatch } from './locked-batch';
 
@@ -33,15 +34,43 @@ export class LockClaims implements ClaimSource {
   private readonly openBatches = new Set<Promise<void>>();
   /** The transaction begun ahead for the next claim (see claim). */
   private standby: Promise<OpenTransaction> | null = null;
+  /** Sizes the claims when the consumer gave no batchSize. */
+  private readonly sizer: ClaimSizer | null;
+  private readonly fixedBatch: number;
 
   constructor(
     private readonly db: Executor,
     private readonly ctx: SourceContext,
     private readonly concurrency: number,
-    private readonly batchSize: number,
+    /**
+     * The consumer's batchSize; without one, claims are sized as lease mode's
+     * (claim-sizer.ts), up to `maxBatch`, and to about a second of handling:
+     * a batch's transaction stays open (a connection held, vacuum held back)
+     * until its slowest handler ends. At a fixed claim of 10, the default
+     * lock consumer drained 4-6× slower than the lease defaults and spent ~6×
+     * the Postgres CPU per message, one commit per 10 (docs/scaling.md).
+     */
+    batchSize: number | undefined,
+    maxBatch: number,
     /** The queue keeps acked messages (retentionMs); acks here run in fresh transactions, which the ack's per-executor cache cannot remember. */
     private readonly archivesAcks: boolean,
-  ) {}
+  ) {
+    // ClaimSizer keeps a claim within a quarter of its window's handling: a 4 s window is ~1 s of handling.
+    this.sizer = batchSize === undefined ? new ClaimSizer(concurrency, maxBatch, 4_000) : null;
+    this.fixedBatch = batchSize ?? 0;
+  }
+
+  private get batchSize(): number {
+    return this.sizer ? this.sizer.size : this.fixedBatch;
+  }
+
+  starved(): void {
+    this.sizer?.starve();
+  }
+
+  finished(): void {
+    this.sizer?.handled();
+  }
 
   /**
    * Room for two batches ahead of the handlers: the next claim goes out
@@ -78,6 +107,7 @@ export class LockClaims implements ClaimSource {
       throw error;
     }
     this.ctx.events.claimed(messages.length, claimStart);
+    this.sizer?.claimed(messages.length, want);
     if (messages.length === 0) {
       // Begin a fresh standby rather than keep this one: now() inside a
       // transaction is its BEGIN's time, and the acks' timestamps (acked_at,
