@@ -30,12 +30,12 @@ export interface ConsumeOptions<T = unknown> {
   /** Handlers running at once. Default 10. */
   concurrency?: number;
   /**
-   * Lease mode: the most messages one claim takes into the local buffer
-   * (default 1000, the claim's limit). The consumer sizes its claims itself
-   * between `concurrency` and this: larger while its handlers wait for
-   * claims, smaller when the queue runs dry (consumer/claim-sizer.ts), so
-   * leaving it unset is the fast setting.
-   * Lock mode: messages locked per claim transaction. Default 10.
+   * The most messages one claim takes into the local buffer (default 1000,
+   * the claim's limit). Unset, the consumer sizes its claims itself between
+   * `concurrency` and this: larger while its handlers wait for claims,
+   * smaller when the queue runs dry (consumer/claim-sizer.ts), so leaving
+   * it unset is the fast setting. Set, lease mode still sizes up to it;
+   * lock mode locks exactly this many per claim transaction.
    */
   batchSize?: number;
   /** Lease per claim; default the queue's. Leases of running handlers are extended automatically. */
