@@ -19,7 +19,13 @@ export interface SteadyStateResult {
   indexBytesAtEnd: number;
   deadTuplesAtEnd: number;
   maxDeadTuples: number;
-  /** Every 10 s: live rows, dead rows, heap + index bytes. */
+  /** Mean of the dead-tuple samples in the first and in the last window (n_dead_tup is a sawtooth: vacuum resets it). */
+  firstWindowDeadTuples: number;
+  lastWindowDeadTuples: number;
+  /** Heap + index bytes at the end of the first window and at the end of the run. */
+  firstWindowBytes: number;
+  lastWindowBytes: number;
+  /** Every 5 s: live rows, dead rows, heap + index bytes. */
   samples: { second: number; consumed: number; live: number; dead: number; bytes: number }[];
 }
 
@@ -107,7 +113,8 @@ export async function steadyState(
   const samples: SteadyStateResult['samples'] = [];
   const tickMs = 50; // batches of ~rate/20 when keeping up: near the 500 the enqueue workload uses
   const end = start + seconds * 1000;
-  let nextSample = start + 10_000;
+  const sampleMs = 5_000; // a vacuum every few seconds shows as a sawtooth: 10 s samples alias it
+  let nextSample = start + sampleMs;
   while (now() < end) {
     // Everything due, in batches of up to 1000. (Capping a tick at one batch
     // capped the producer at ~12.5k/s, below the lock-mode consumer's pace,
@@ -119,7 +126,7 @@ export async function steadyState(
       produced += send;
     }
     if (now() >= nextSample) {
-      nextSample += 10_000;
+      nextSample += sampleMs;
       const s = await sample();
       const second = Math.round((now() - start) / 1000);
       const consumed = perSecond.slice(0, second).reduce((a, b) => a + b, 0);
@@ -135,6 +142,10 @@ export async function steadyState(
   const sum = (from: number, to: number) => perSecond.slice(from, to).reduce((a, b) => a + b, 0);
   const firstWindow = sum(0, windowSeconds) / windowSeconds;
   const lastWindow = sum(seconds - windowSeconds, seconds) / windowSeconds;
+  const inWindow = (from: number, to: number) => samples.filter((s) => s.second > from && s.second <= to);
+  const first = inWindow(0, windowSeconds);
+  const lastSamples = inWindow(seconds - windowSeconds, seconds + 5);
+  const mean = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
   return {
     seconds,
     sustainedPerSecond: sustained,
@@ -149,6 +160,10 @@ export async function steadyState(
     indexBytesAtEnd: Number(last.idx),
     deadTuplesAtEnd: last.dead,
     maxDeadTuples: Math.max(last.dead, ...samples.map((s) => s.dead)),
+    firstWindowDeadTuples: mean(first.map((s) => s.dead)),
+    lastWindowDeadTuples: mean(lastSamples.map((s) => s.dead)),
+    firstWindowBytes: first.at(-1)?.bytes ?? Number.NaN,
+    lastWindowBytes: lastSamples.at(-1)?.bytes ?? Number.NaN,
     samples,
   };
 }
