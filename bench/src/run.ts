@@ -253,7 +253,7 @@ async function main(): Promise<void> {
         sizeFirst.values[peer.name] = r.firstWindowBytes / 1e6;
         sizeLast.values[peer.name] = r.lastWindowBytes / 1e6;
         notes.push(
-          `steady state (${peer.name}): sustained ${format(r.sustainedPerSecond)}/s producing + consuming (calibrated), paced at ${r.targetPerSecond}/s, produced ${format(r.producedPerSecond)}/s; backlog ${r.backlogAtStart} at start, ${r.backlogAtEnd} at end; dead tuples at end ${r.deadTuplesAtEnd}`,
+          `steady state (${peer.name}): sustained ${format(r.sustainedPerSecond)}/s producing + consuming (calibrated), paced at ${r.targetPerSecond}/s, produced ${format(r.producedPerSecond)}/s; backlog ${r.backlogAtStart} at start, ${r.backlogAtEnd} at end; dead tuples at end ${r.deadTuplesAtEnd}; ${r.vacuums} VACUUMs + ${r.autovacuums} autovacuums of messages`,
         );
         // "Flat": the last minute within 10% of the first, for throughput, dead tuples and size.
         const deadRatio = r.lastWindowDeadTuples / Math.max(1, r.firstWindowDeadTuples);
