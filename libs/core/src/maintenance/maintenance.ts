@@ -54,7 +54,8 @@ const BATCH = 10_000;
 /**
  * Postbox's housekeeping, the same in every process that uses Postbox —
  * library, NestJS module, REST service: expired dedup keys, old inbox rows,
- * resolved half messages, archive partitions. Each sweep takes an advisory
+ * resolved half messages, archive partitions, VACUUM of the queue tables
+ * (vacuum-queue-tables.ts). Each sweep takes an advisory
  * lock, so with any number of processes one runs a given sweep at a time and
  * the others skip that pass. Timers are unref'd: they never keep a process alive.
  */
