@@ -19,8 +19,17 @@ export interface SteadyStateResult {
   indexBytesAtEnd: number;
   deadTuplesAtEnd: number;
   maxDeadTuples: number;
-  /** Every 10 s: live rows, dead rows, heap + index bytes. */
-  samples: { second: number; consumed: number; live: number; dead: number; bytes: number }[];
+  /** Mean of the dead-tuple samples in the first and in the last window (n_dead_tup is a sawtooth: vacuum resets it). */
+  firstWindowDeadTuples: number;
+  lastWindowDeadTuples: number;
+  /** Heap + index bytes at the end of the first window and at the end of the run. */
+  firstWindowBytes: number;
+  lastWindowBytes: number;
+  /** VACUUMs of the messages table during the run: manual (Postbox's maintenance) and autovacuum. */
+  vacuums: number;
+  autovacuums: number;
+  /** Every second: live rows, dead rows, heap + index bytes. */
+  samples: { second: number; consumed: number; waiting: number; live: number; dead: number; bytes: number }[];
 }
 
 /**
@@ -95,36 +104,58 @@ export async function steadyState(
 
   const backlogAtStart = backlog + produced - consumed;
   produced = 0;
+  const consumedAtStart = consumed;
   start = now();
   const sample = async () => {
     const { rows } = await stats.query(
       `select n_live_tup::int as live, n_dead_tup::int as dead,
+              vacuum_count::int as vacuums, autovacuum_count::int as autovacuums,
               pg_table_size('postbox.messages')::bigint as heap, pg_indexes_size('postbox.messages')::bigint as idx
        from pg_stat_user_tables where relid = 'postbox.messages'::regclass`,
     );
-    return rows[0] as { live: number; dead: number; heap: string; idx: string };
+    return rows[0] as { live: number; dead: number; vacuums: number; autovacuums: number; heap: string; idx: string };
   };
   const samples: SteadyStateResult['samples'] = [];
   const tickMs = 50; // batches of ~rate/20 when keeping up: near the 500 the enqueue workload uses
   const end = start + seconds * 1000;
-  let nextSample = start + 10_000;
+  // Every second: with a vacuum every ~5 s, n_dead_tup is a sawtooth that
+  // samples every 5 s can alias (one run read a mean of 6.6k dead in the
+  // first minute and 26.5k in the last, the maximum never above 42k).
+  const sampleMs = 1_000;
+  const atStart = await sample();
+  let nextSample = start + sampleMs;
   while (now() < end) {
     // Everything due, in batches of up to 1000. (Capping a tick at one batch
     // capped the producer at ~12.5k/s, below the lock-mode consumer's pace,
     // and the backlog drained instead of staying put.)
-    const due = Math.floor(((now() - start) / 1000) * rate);
+    // …and never more than a second's worth ahead of what was consumed: when
+    // the consumer falls behind the pace (a load spike on the shared cores:
+    // load 17 in one run, the backlog grew 100k -> 846k), the backlog stays
+    // put instead of growing, so table size measures bloat, not backlog.
+    const due = Math.min(Math.floor(((now() - start) / 1000) * rate), consumed - consumedAtStart + rate);
     while (due - produced > 0) {
       const send = Math.min(1000, due - produced);
       await peer.enqueueBatch(bodies(send, 10_000_000 + produced));
       produced += send;
     }
     if (now() >= nextSample) {
-      nextSample += 10_000;
+      nextSample += sampleMs;
       const s = await sample();
       const second = Math.round((now() - start) / 1000);
-      const consumed = perSecond.slice(0, second).reduce((a, b) => a + b, 0);
-      samples.push({ second, consumed, live: s.live, dead: s.dead, bytes: Number(s.heap) + Number(s.idx) });
-      log(`  steady ${second}s: consumed ${consumed}, live ${s.live}, dead ${s.dead}`);
+      const waiting = backlogAtStart + produced - (consumed - consumedAtStart);
+      const counted = perSecond.slice(0, second).reduce((a, b) => a + b, 0);
+      samples.push({
+        second,
+        consumed: counted,
+        waiting,
+        live: s.live,
+        dead: s.dead,
+        bytes: Number(s.heap) + Number(s.idx),
+      });
+      if (samples.length % 10 === 0)
+        log(
+          `  steady ${second}s: consumed ${counted}, waiting ${waiting}, dead ${s.dead}, ${Math.round((Number(s.heap) + Number(s.idx)) / 1e6)} MB`,
+        );
     }
     await sleep(tickMs);
   }
@@ -135,6 +166,10 @@ export async function steadyState(
   const sum = (from: number, to: number) => perSecond.slice(from, to).reduce((a, b) => a + b, 0);
   const firstWindow = sum(0, windowSeconds) / windowSeconds;
   const lastWindow = sum(seconds - windowSeconds, seconds) / windowSeconds;
+  const inWindow = (from: number, to: number) => samples.filter((s) => s.second > from && s.second <= to);
+  const first = inWindow(0, windowSeconds);
+  const lastSamples = inWindow(seconds - windowSeconds, seconds + 5);
+  const mean = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
   return {
     seconds,
     sustainedPerSecond: sustained,
@@ -148,7 +183,13 @@ export async function steadyState(
     tableBytesAtEnd: Number(last.heap),
     indexBytesAtEnd: Number(last.idx),
     deadTuplesAtEnd: last.dead,
+    vacuums: last.vacuums - atStart.vacuums,
+    autovacuums: last.autovacuums - atStart.autovacuums,
     maxDeadTuples: Math.max(last.dead, ...samples.map((s) => s.dead)),
+    firstWindowDeadTuples: mean(first.map((s) => s.dead)),
+    lastWindowDeadTuples: mean(lastSamples.map((s) => s.dead)),
+    firstWindowBytes: first.at(-1)?.bytes ?? Number.NaN,
+    lastWindowBytes: lastSamples.at(-1)?.bytes ?? Number.NaN,
     samples,
   };
 }

@@ -11,6 +11,7 @@ import { purgeExpiredDedupKeys } from '../messages/purge-dedup-keys';
 import { ScheduleRunner, type ScheduleRunnerOptions } from '../schedules/schedule-runner';
 import { TaskRunner, type TaskRunnerOptions } from '../tasks/task-runner';
 import { sweepInBatches } from './sweep';
+import { type QueueTable, vacuumQueueTables } from './vacuum-queue-tables';
 
 export interface MaintenanceOptions {
   /** Exactly-once inbox rows older than this are deleted. Default 7 days. */
@@ -23,6 +24,15 @@ export interface MaintenanceOptions {
   dedupKeysIntervalMs?: number;
   /** Archive partitions (created 3 h ahead, dropped past retention): every 5 minutes by default. */
   archiveIntervalMs?: number;
+  /**
+   * VACUUM of the queue tables (messages, dead_letters, dedup_keys) once their
+   * dead rows pass max(10,000, 20% of live), checked every 5 s by default
+   * (vacuum-queue-tables.ts: autovacuum comes at most once a minute). Needs a
+   * role that owns the tables (PostgreSQL 17+: or has MAINTAIN on them);
+   * without it the sweep reports once through onError and leaves them to
+   * autovacuum. false: no vacuum from this process.
+   */
+  vacuumIntervalMs?: number | false;
   /** Inbox and resolved half messages: every 10 minutes by default. */
   retentionIntervalMs?: number;
   /** Recurring schedules' tick runner (schedules/schedule-runner.ts); false: none in this process. */
@@ -32,8 +42,8 @@ export interface MaintenanceOptions {
 }
 
 export interface MaintenancePass {
-  sweep: 'expired-messages' | 'dedup-keys' | 'archive' | 'inbox' | 'half-messages';
-  /** Rows deleted (or partitions created + dropped); null when another process ran this sweep. */
+  sweep: 'expired-messages' | 'dedup-keys' | 'archive' | 'inbox' | 'half-messages' | 'vacuum';
+  /** Rows deleted (or partitions created + dropped, or tables vacuumed); null when another process ran this sweep. */
   changed: number | null;
   /** expired-messages: how many left each queue (for the `expired` metric). */
   byQueue?: ReadonlyMap<string, number>;
@@ -44,7 +54,8 @@ const BATCH = 10_000;
 /**
  * Postbox's housekeeping, the same in every process that uses Postbox —
  * library, NestJS module, REST service: expired dedup keys, old inbox rows,
- * resolved half messages, archive partitions. Each sweep takes an advisory
+ * resolved half messages, archive partitions, VACUUM of the queue tables
+ * (vacuum-queue-tables.ts). Each sweep takes an advisory
  * lock, so with any number of processes one runs a given sweep at a time and
  * the others skip that pass. Timers are unref'd: they never keep a process alive.
  */
@@ -55,6 +66,8 @@ export class Maintenance {
   /** Runs tasks started in this process at once, and takes over those of processes that died. */
   readonly tasks: TaskRunner;
   private readonly scheduleRunner: ScheduleRunner | null;
+  /** Tables this role may not vacuum, reported once each. */
+  private readonly vacuumRefused = new Set<QueueTable>();
 
   constructor(
     private readonly db: Executor,
@@ -73,6 +86,7 @@ export class Maintenance {
     this.every(o.expiredMessagesIntervalMs ?? 10_000, false, () => this.expireMessages());
     this.every(o.dedupKeysIntervalMs ?? 60_000, false, () => this.sweepDedupKeys());
     this.every(o.archiveIntervalMs ?? 5 * 60_000, true, () => this.maintainArchive());
+    if (this.vacuums) this.every(o.vacuumIntervalMs || 5_000, false, () => this.vacuumQueueTables());
     this.every(o.retentionIntervalMs ?? 10 * 60_000, true, async () => {
       await this.pruneInbox();
       await this.purgeHalfMessages();
@@ -90,6 +104,7 @@ export class Maintenance {
       await this.maintainArchive(),
       await this.pruneInbox(),
       await this.purgeHalfMessages(),
+      ...(this.vacuums ? [await this.vacuumQueueTables()] : []),
     ];
   }
 
@@ -144,6 +159,26 @@ export class Maintenance {
       purgeExpiredDedupKeys(trx, { schema: this.schema, limit: BATCH }),
     );
     return this.report('dedup-keys', changed);
+  }
+
+  /** Off with vacuumIntervalMs: false, and on an executor that is a transaction (VACUUM cannot run in one). */
+  private get vacuums(): boolean {
+    return this.options.vacuumIntervalMs !== false && !this.db.isTransaction;
+  }
+
+  private async vacuumQueueTables(): Promise<MaintenancePass> {
+    const result = await vacuumQueueTables(this.db, { schema: this.schema });
+    if (result === null) return this.report('vacuum', null);
+    for (const table of result.notPermitted) {
+      if (this.vacuumRefused.has(table)) continue;
+      this.vacuumRefused.add(table);
+      this.onError(
+        new Error(
+          `maintenance: this role may not VACUUM ${this.schema}.${table} (not its owner): its dead rows are left to autovacuum; vacuumIntervalMs: false turns this sweep off`,
+        ),
+      );
+    }
+    return this.report('vacuum', result.vacuumed.length);
   }
 
   private async maintainArchive(): Promise<MaintenancePass> {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../database/database';
 
 /** Same namespace from every process: one process runs a given sweep at a time. */
-const SWEEP_LOCK_NAMESPACE = 0x73776570; // 'swep'
+export const SWEEP_LOCK_NAMESPACE = 0x73776570; // 'swep'
 
 /**
  * Runs `deleteBatch` in transactions that first take a transaction-level
