@@ -93,12 +93,15 @@ describe('sends inside a transaction wake consumers at commit', () => {
   });
 
   it('a plain executor (no Postbox client) keeps the NOTIFY in the statement', async () => {
+    // Its own queue: a wake-up of the test before (outbox-c) may still be on its way.
+    await postbox.createQueue('outbox-d');
     heard.length = 0;
     await postbox.db.transaction().execute(async (trx) => {
-      await send(trx, 'outbox-a', { body: 'plain' });
+      await send(trx, 'outbox-d', { body: 'plain' });
     });
-    await waitFor(() => heard.length >= 1);
-    expect(heard.map((h) => h.queue)).toEqual(['outbox-a']);
+    await waitFor(() => heard.some((h) => h.queue === 'outbox-d'));
+    await sleep(100);
+    expect(heard.filter((h) => h.queue === 'outbox-d')).toHaveLength(1);
   });
 });
 
