@@ -19,6 +19,6 @@ export default {
       'test/typed-messages.spec.ts',
     ],
     testTimeout: 8_000,
-    hookTimeout: 15_000,
+    hookTimeout: 8_000,
   },
 };
