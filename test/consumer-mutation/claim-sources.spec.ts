@@ -243,18 +243,22 @@ describe('claim sources, exactly', () => {
       (await client.query(`select leased_until from postbox.messages where queue = $1`, [queue])).rows[0]
         ?.leased_until as Date;
     const seen: Date[] = [];
+    let aborted: boolean | undefined;
     const consumer = await postbox.consume(
       queue,
-      async () => {
+      async (_m, { signal }) => {
         seen.push(await leasedUntil());
         await sleep(900);
         seen.push(await leasedUntil());
+        aborted = signal.aborted;
       },
       { pollIntervalMs: 20 },
     );
     await until(() => consumer.stats.acked === 1);
     await consumer.stop();
     expect(consumer.stats).toMatchObject({ claimed: 1, started: 1, acked: 1 });
+    // Every extend found the lease still ours: the handler's signal never fired.
+    expect(aborted).toBe(false);
     const [first, last] = seen as [Date, Date];
     // Extended every ~133 ms once less than 200 ms was left: the lease ended well after the first one would have.
     expect(last.getTime() - first.getTime()).toBeGreaterThanOrEqual(500);
@@ -283,19 +287,23 @@ describe('claim sources, exactly', () => {
 
   it('lock mode: exact counts of acks, retries and dead letters, and the rows they leave', async () => {
     const queue = await fresh({ maxAttempts: 2, backoff: { initialMs: 60_000, maxMs: 60_000 } });
-    await postbox.sendBatch(queue, [{ body: 'ok' }, { body: 'retry' }, { body: 'dead' }]);
+    await postbox.sendBatch(queue, [{ body: 'ok' }, { body: 'retry' }, { body: 'dead' }, { body: 'retry-2' }]);
     await client.query(`update postbox.messages set attempts = 1 where body = '"dead"'`);
     const consumer = await postbox.consume(
       queue,
       (m) => {
         if (m.body !== 'ok') throw new Error(`no ${m.body}`);
       },
-      { claimMode: 'lock', batchSize: 3, concurrency: 3, pollIntervalMs: 20 },
+      { claimMode: 'lock', batchSize: 4, concurrency: 4, pollIntervalMs: 20 },
     );
-    await until(() => consumer.stats.acked + consumer.stats.nacked === 3);
+    await until(() => consumer.stats.acked + consumer.stats.nacked === 4);
     await consumer.stop();
-    expect(consumer.stats).toMatchObject({ claimed: 3, started: 3, acked: 1, nacked: 2, retried: 1, deadLettered: 1 });
-    expect(await rows(queue)).toEqual([{ body: 'retry', attempts: 1, leased: false, last_error: 'Error: no retry' }]);
+    // Two retried, one dead: unequal, so a swapped count shows.
+    expect(consumer.stats).toMatchObject({ claimed: 4, started: 4, acked: 1, nacked: 3, retried: 2, deadLettered: 1 });
+    expect(await rows(queue)).toEqual([
+      { body: 'retry', attempts: 1, leased: false, last_error: 'Error: no retry' },
+      { body: 'retry-2', attempts: 1, leased: false, last_error: 'Error: no retry-2' },
+    ]);
     const [dead] = await postbox.peek(queue, 'dead');
     expect(dead).toMatchObject({ body: 'dead', attempts: 2, lastError: 'Error: no dead' });
   });
