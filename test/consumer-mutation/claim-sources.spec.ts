@@ -90,7 +90,7 @@ describe('claim sources, exactly', () => {
     const queue = await fresh();
     await postbox.sendBatch(queue, [{ body: 'a' }, { body: 'b' }, { body: 'c' }, { body: 'd' }]);
     const ctx = context(queue);
-    const source = new LockClaims(postbox.db, ctx, 2, 10, false);
+    const source = new LockClaims(postbox.db, ctx, 2, 10, 1000, false);
     // 2 + 2 × 10 - inFlight, at most 10, at least 5.
     expect([0, 12, 13, 17, 18, 30].map((inFlight) => source.want(inFlight))).toEqual([10, 10, 9, 5, 0, 0]);
     const claims = [await source.claim(1), await source.claim(1)];
