@@ -5,6 +5,7 @@ import { DeliveryEvents } from '../../libs/core/src/consumer/delivery-events';
 import { LeaseClaims } from '../../libs/core/src/consumer/lease-claims';
 import { LockClaims } from '../../libs/core/src/consumer/lock-claims';
 import type { Postbox } from '../../libs/core/src/postbox';
+import { freshQueues, messageRows } from '../setup/fresh-queues';
 import { openTestPostbox } from '../setup/test-database';
 import { sleep, until } from '../setup/until';
 
@@ -23,20 +24,8 @@ import { sleep, until } from '../setup/until';
 describe('claim sources, exactly', () => {
   let postbox: Postbox;
   let client: pg.Client;
-  let n = 0;
-  const fresh = async (options: Parameters<Postbox['createQueue']>[1] = {}) => {
-    const queue = `source-${n++}`;
-    await postbox.createQueue(queue, options);
-    return queue;
-  };
-  const rows = async (queue: string) =>
-    (
-      await client.query(
-        `select body #>> '{}' as body, attempts, lease_token is not null as leased, last_error
-         from postbox.messages where queue = $1 order by id`,
-        [queue],
-      )
-    ).rows;
+  const fresh = freshQueues('source', () => postbox);
+  const rows = (queue: string) => messageRows(client, queue);
   const refuse = (op: 'UPDATE' | 'DELETE', body: string) =>
     client.query('insert into public.refuse values ($1, $2)', [op, JSON.stringify(body)]);
   const allow = () => client.query('delete from public.refuse');

@@ -4,6 +4,7 @@ import { Consumer } from '../../libs/core/src/consumer/consumer';
 import { ConsumerLifecycle } from '../../libs/core/src/consumer/consumer-state';
 import { UnrecoverableError } from '../../libs/core/src/errors';
 import type { Postbox } from '../../libs/core/src/postbox';
+import { freshQueues, messageRows } from '../setup/fresh-queues';
 import { openTestPostbox } from '../setup/test-database';
 import { sleep, until } from '../setup/until';
 
@@ -18,20 +19,8 @@ import { sleep, until } from '../setup/until';
 describe('consumer run loop, exactly', () => {
   let postbox: Postbox;
   let client: pg.Client;
-  let n = 0;
-  const fresh = async (options: Parameters<Postbox['createQueue']>[1] = {}) => {
-    const queue = `loop-${n++}`;
-    await postbox.createQueue(queue, options);
-    return queue;
-  };
-  const rows = async (queue: string) =>
-    (
-      await client.query(
-        `select body #>> '{}' as body, attempts, lease_token is not null as leased, last_error
-         from postbox.messages where queue = $1 order by id`,
-        [queue],
-      )
-    ).rows;
+  const fresh = freshQueues('loop', () => postbox);
+  const rows = (queue: string) => messageRows(client, queue);
 
   beforeAll(async () => {
     ({ postbox, client } = await openTestPostbox());

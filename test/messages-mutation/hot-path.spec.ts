@@ -5,6 +5,7 @@ import { claim } from '../../libs/core/src/messages/claim';
 import { nack } from '../../libs/core/src/messages/nack';
 import { send, sendBatch } from '../../libs/core/src/messages/send';
 import type { Postbox } from '../../libs/core/src/postbox';
+import { freshQueues } from '../setup/fresh-queues';
 import { openTestPostbox, type TestDatabase } from '../setup/test-database';
 import { sleep, until } from '../setup/until';
 
@@ -19,12 +20,7 @@ describe('message verbs at their edges', () => {
   let db: TestDatabase;
   let postbox: Postbox;
   let client: pg.Client;
-  let n = 0;
-  const fresh = async (options: Parameters<Postbox['createQueue']>[1] = {}) => {
-    const queue = `edge-${n++}`;
-    await postbox.createQueue(queue, options);
-    return queue;
-  };
+  const fresh = freshQueues('edge', () => postbox);
 
   beforeAll(async () => {
     ({ db, postbox, client } = await openTestPostbox());

@@ -5,6 +5,7 @@ import { extend } from '../../libs/core/src/messages/extend';
 import { peek } from '../../libs/core/src/messages/peek';
 import { release } from '../../libs/core/src/messages/release';
 import type { Postbox } from '../../libs/core/src/postbox';
+import { freshQueues } from '../setup/fresh-queues';
 import { openTestPostbox } from '../setup/test-database';
 
 /**
@@ -16,12 +17,7 @@ import { openTestPostbox } from '../setup/test-database';
 describe('verbs beside the claim, exactly', () => {
   let postbox: Postbox;
   let client: pg.Client;
-  let n = 0;
-  const fresh = async (options: Parameters<Postbox['createQueue']>[1] = {}) => {
-    const queue = `verb-${n++}`;
-    await postbox.createQueue(queue, options);
-    return queue;
-  };
+  const fresh = freshQueues('verb', () => postbox);
 
   beforeAll(async () => {
     ({ postbox, client } = await openTestPostbox());
