@@ -17,16 +17,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { md5OfAttributes } from '../../apps/server/src/sqs/md5-of-message';
 import { sleep } from '../server/test-server';
-import { ACCOUNT, useSqsTestServer } from './sqs-test-server';
-
-async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
+import { ACCOUNT, rejection, useSqsTestServer } from './sqs-test-server';
 
 describe('SQS endpoint with @aws-sdk/client-sqs (AWS JSON 1.0)', () => {
   const t = useSqsTestServer();

@@ -7,16 +7,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { useSqsTestServer } from './sqs-test-server';
-
-async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection, useSqsTestServer } from './sqs-test-server';
 
 /**
  * The queue attributes an SQS client sets must survive a restart and be the

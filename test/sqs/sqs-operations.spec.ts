@@ -11,16 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { request, sleep } from '../server/test-server';
-import { ACCOUNT, SQS_SECRET, useSqsTestServer } from './sqs-test-server';
-
-async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
+import { ACCOUNT, rejection, SQS_SECRET, useSqsTestServer } from './sqs-test-server';
 
 const arn = (queue: string) => `arn:aws:sqs:us-east-1:${ACCOUNT}:${queue}`;
 

@@ -109,3 +109,13 @@ export function useSqsTestServer({ apiKey = SQS_SECRET, sameDatabaseAs }: SqsTes
     },
   };
 }
+
+/** The error an SDK call failed with (the test fails if the call succeeds). */
+export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error('expected the call to fail');
+}
