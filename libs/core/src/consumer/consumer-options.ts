@@ -86,6 +86,5 @@ export interface ConsumeOptions<T = unknown> {
 
 export const DEFAULT_CONSUME_OPTIONS = {
   concurrency: 10,
-  batchSize: 10,
   pollIntervalMs: 1_000,
 };

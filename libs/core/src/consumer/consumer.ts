@@ -30,7 +30,6 @@ export interface ConsumerDeps {
  */
 export class Consumer {
   private readonly concurrency: number;
-  private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly lifecycle = new ConsumerLifecycle();
   private readonly events: DeliveryEvents;
@@ -59,10 +58,11 @@ export class Consumer {
     this.events = deps.metrics ? new MeteredDeliveryEvents(queue, deps.metrics) : new DeliveryEvents();
     this.stats = this.events.stats;
     this.concurrency = options.concurrency ?? DEFAULT_CONSUME_OPTIONS.concurrency;
-    this.batchSize = options.batchSize ?? DEFAULT_CONSUME_OPTIONS.batchSize;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_CONSUME_OPTIONS.pollIntervalMs;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new Error('concurrency must be >= 1');
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 1000) {
+    const batchSize = options.batchSize ?? undefined;
+    // Unset, both claim sources size their claims (claim-sizer.ts).
+    if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_CLAIM)) {
       throw new Error('batchSize must be between 1 and 1000');
     }
     if (options.exactlyOnce) checkConsumerName(options.exactlyOnce.consumer);
@@ -95,7 +95,14 @@ export class Consumer {
       report: (error: unknown, messageId?: string) => this.report(error, messageId),
     };
     this.source = this.lockMode
-      ? new LockClaims(db, context, this.concurrency, this.options.batchSize, MAX_CLAIM, queue.retentionMs !== null)
+      ? new LockClaims(
+          db,
+          context,
+          this.concurrency,
+          this.options.batchSize ?? undefined,
+          MAX_CLAIM,
+          queue.retentionMs !== null,
+        )
       : new LeaseClaims(
           db,
           context,
