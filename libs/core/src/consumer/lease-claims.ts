@@ -1,5 +1,6 @@
 import type { Executor } from '../database/database';
-import { ack } from '../messages/ack';
+import { deliveryOfOwnReceipt } from '../database/receipt';
+import { ackDeliveries } from '../messages/ack';
 import { claim } from '../messages/claim';
 import { extend } from '../messages/extend';
 import { type NackItem, nack } from '../messages/nack';
@@ -134,7 +135,10 @@ export class LeaseClaims implements ClaimSource {
         const schema = this.ctx.schema;
         try {
           if (acks.length > 0) {
-            this.ctx.events.acked((await ack(this.db, this.ctx.queue, acks, { schema })).acked);
+            // The receipts are the claim's own: no parsing, and the count of
+            // rows removed is all the consumer reports (no stale list).
+            const deliveries = acks.map(deliveryOfOwnReceipt);
+            this.ctx.events.acked((await ackDeliveries(this.db, this.ctx.queue, deliveries, { schema })).length);
           }
           if (nacks.length > 0) {
             const result = await nack(this.db, this.ctx.queue, nacks, { schema });

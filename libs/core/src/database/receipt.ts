@@ -44,6 +44,16 @@ export function formatReceipt(id: string, token: string): string {
   return `${id}.${token}`;
 }
 
+/**
+ * The delivery of a receipt this process formatted itself (a consumer's own
+ * claim), unchecked: the consumer's ack path skips parseReceipt's regex and
+ * BigInt range checks, ~4% of a lease drain's Node CPU.
+ */
+export function deliveryOfOwnReceipt(receipt: string): Delivery {
+  const dot = receipt.indexOf('.');
+  return { id: receipt.slice(0, dot), token: receipt.slice(dot + 1) };
+}
+
 export function parseReceipt(receipt: unknown, field = 'receipt'): ParsedReceipt {
   const match = typeof receipt === 'string' ? RECEIPT.exec(receipt) : null;
   // Malformed (beyond bigint, not "<id>.<token>") is a 400; a well-formed receipt that matches no delivery is stale, not an error.
