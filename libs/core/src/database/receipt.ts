@@ -77,10 +77,21 @@ export function parseReceipts(receipts: readonly unknown[], field = 'receipts'):
  * checks the plan under exactly those statistics).
  */
 export function deliveryRows(deliveries: readonly Delivery[]): RawBuilder<unknown> {
-  return sql`unnest(${deliveries.map((d) => d.id)}::bigint[], ${deliveries.map((d) => d.token)}::bigint[]) as r(id, token)`;
+  return sql`unnest(${bigintArray(deliveries.map((d) => d.id))}, ${bigintArray(deliveries.map((d) => d.token))}) as r(id, token)`;
 }
 
 /** The match of `m` (messages) to `r` (deliveryRows): the row's id, and its current lease token. */
 export function matchesDelivery(deliveries: readonly Delivery[]): RawBuilder<unknown> {
-  return sql`m.id = any(${deliveries.map((d) => d.id)}::bigint[]) and m.id = r.id and m.lease_token is not distinct from r.token`;
+  return sql`m.id = any(${bigintArray(deliveries.map((d) => d.id))}) and m.id = r.id and m.lease_token is not distinct from r.token`;
+}
+
+/**
+ * A bigint[] parameter sent as one array literal ("{7,8,NULL}"). pg's own
+ * serializer (arrayString) builds it element by element: 680 B of garbage per
+ * message acked in a lease drain's heap profile, where garbage collection was
+ * 39% of the consumer's CPU. The values are digit strings parseReceipt
+ * checked or the database returned, so there is nothing to quote.
+ */
+export function bigintArray(values: readonly (string | null)[]): RawBuilder<unknown> {
+  return sql`${`{${values.map((v) => v ?? 'NULL').join(',')}}`}::bigint[]`;
 }
