@@ -58,18 +58,18 @@ describe('claim sources, exactly', () => {
         for each row execute function public.refuse_write();`);
   });
 
-  it('lease mode asks for room for the handlers plus one claim, and only once half a claim fits', async () => {
+  it('lease mode asks for room for the handlers plus two claims, and only once half a claim fits', async () => {
     const source = new LeaseClaims(postbox.db, context(await fresh()), 4, 100, 30_000);
     try {
-      // The claim size starts at the concurrency (4): 4 + 4 - inFlight, at most 4, at least 2.
-      expect([0, 3, 4, 5, 6, 7, 8, 12].map((inFlight) => source.want(inFlight))).toEqual([4, 4, 4, 3, 2, 0, 0, 0]);
+      // The claim size starts at the concurrency (4): 4 + 2 × 4 - inFlight, at most 4, at least 2.
+      expect([0, 7, 8, 9, 10, 11, 12, 16].map((inFlight) => source.want(inFlight))).toEqual([4, 4, 4, 3, 2, 0, 0, 0]);
     } finally {
       await source.drain(Date.now());
     }
     const odd = new LeaseClaims(postbox.db, context(await fresh()), 3, 100, 30_000);
     try {
       // Half of 3 rounds up to 2.
-      expect([0, 3, 4, 5].map((inFlight) => odd.want(inFlight))).toEqual([3, 3, 2, 0]);
+      expect([0, 6, 7, 8].map((inFlight) => odd.want(inFlight))).toEqual([3, 3, 2, 0]);
     } finally {
       await odd.drain(Date.now());
     }

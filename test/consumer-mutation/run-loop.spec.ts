@@ -241,13 +241,13 @@ describe('consumer run loop, exactly', () => {
       release = resolve;
     });
     const consumer = await postbox.consume(queue, () => gate, { concurrency: 2, batchSize: 4, pollIntervalMs: 20 });
-    // Two running, two buffered (the claim sizer starts at the concurrency: one claim's worth ahead).
-    await until(() => consumer.stats.started === 2 && consumer.inFlight === 4);
+    // Two running, four buffered (the claim sizer starts at the concurrency: two claims' worth ahead).
+    await until(() => consumer.stats.started === 2 && consumer.inFlight === 6);
     const stopping = consumer.stop();
-    await until(() => consumer.stats.released === 2);
+    await until(() => consumer.stats.released === 4);
     release();
     await stopping;
-    expect(consumer.stats).toMatchObject({ claimed: 4, started: 2, acked: 2, released: 2 });
+    expect(consumer.stats).toMatchObject({ claims: 3, claimed: 6, started: 2, acked: 2, released: 4 });
     expect(await rows(queue)).toEqual([
       { body: '2', attempts: 0, leased: false, last_error: null },
       { body: '3', attempts: 0, leased: false, last_error: null },

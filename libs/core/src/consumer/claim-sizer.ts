@@ -14,8 +14,8 @@
  * - never below `min` (the concurrency: one claim feeds every handler),
  *   never above `max` (batchSize, 1000 by default: the claim's limit), and
  *   never above what the handlers start within a quarter of the visibility
- *   timeout at the rate measured, so a buffered message does not sit out
- *   its lease waiting for a handler.
+ *   timeout at the rate measured, so a buffered message (two claims' worth
+ *   at most, lease-claims.ts) starts within half its lease.
  *
  * Measured (bench, 20,000 messages, concurrency 10, trivial handler, one
  * run each, ratio to graphile-worker 0.18 with localQueue 500 in the same
