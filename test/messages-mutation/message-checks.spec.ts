@@ -121,7 +121,11 @@ describe('message checks at their edges', () => {
       await refused(queue, { body: 1, [field]: 'soon' }, `${field} must be an ISO-8601 time`);
       await refused(queue, { body: 1, [field]: new Date(Number.NaN) }, `${field} must be an ISO-8601 time`);
       for (const time of [TIME_RANGE.min - 1, TIME_RANGE.max + 1]) {
-        await refused(queue, { body: 1, [field]: new Date(time) }, `${field} must be a time between years 0001 and 9999`);
+        await refused(
+          queue,
+          { body: 1, [field]: new Date(time) },
+          `${field} must be a time between years 0001 and 9999`,
+        );
       }
     }
     const later = '2999-01-02T03:04:05.678Z';
@@ -183,7 +187,7 @@ describe('message checks at their edges', () => {
     expect((await rows(queue)).map((r) => r.body)).toEqual(fine);
   });
 
-  it("maxMessageBytes counts body and headers as UTF-8 bytes of their JSON", async () => {
+  it('maxMessageBytes counts body and headers as UTF-8 bytes of their JSON', async () => {
     // '"é"' is 4 bytes, '{"a":"b"}' 9: 13 in all.
     const queue = await fresh({ maxMessageBytes: 13 });
     await send(postbox.db, queue, { body: 'é', headers: { a: 'b' } });
