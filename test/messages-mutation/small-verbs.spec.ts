@@ -141,9 +141,7 @@ describe('small verbs, exactly', () => {
       expect(again).toMatchObject({ ids: [result.ids[1]], duplicates: [0] });
 
       await deleteMessage(executorForPgClient(own), queue, result.ids[0] as string);
-      await executorForPgClient(own).destroy(); // ends nothing: the client stays usable
       expect(await bodies(queue)).toEqual(['y']);
-      expect((await own.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
     } finally {
       await own.end();
     }
