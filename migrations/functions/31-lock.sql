@@ -28,6 +28,9 @@ returns table (
 language sql
 set enable_sort = off
 set jit = off
+-- One plan for every call, as claim_messages (30-claim.sql): a lock claim of
+-- 8 took 0.53 ms of backend CPU re-planned per call, 0.13 ms generic (PostgreSQL 18).
+set plan_cache_mode = force_generic_plan
 as $$
   with q as (
     select fifo, max_attempts from :POSTBOX_SCHEMA.queues where name = queue_name
