@@ -159,7 +159,11 @@ describe('send: group commit and wake-ups', () => {
       const kysely = new Kysely<unknown>({
         dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 4 }) }),
         log: (event) => {
-          if (event.level === 'query') statements.push(event.query.sql.replace(/\s+/g, ' '));
+          if (event.level !== 'query') return;
+          const text = event.query.sql.replace(/\s+/g, ' ');
+          // A batch goes through send_plain(queue, batch, notify): its NOTIFY is the last parameter.
+          const notify = text.includes('"send_plain"(') ? ` /* notify=${event.query.parameters.at(-1)} */` : '';
+          statements.push(text + notify);
         },
       });
       const own = await db.postbox({ db: kysely, connectionString: db.url });
@@ -181,7 +185,8 @@ describe('send: group commit and wake-ups', () => {
       return heard;
     }
 
-    const inserts = (statements: string[]) => statements.filter((s) => s.includes('insert into "postbox"."messages"'));
+    const inserts = (statements: string[]) =>
+      statements.filter((s) => s.includes('insert into "postbox"."messages"') || s.includes('"send_plain"('));
     const bareNotifies = (statements: string[]) =>
       statements.filter((s) => s.includes('pg_notify') && !s.includes('insert into'));
 
@@ -199,7 +204,7 @@ describe('send: group commit and wake-ups', () => {
         // A lone batch too.
         await recording.postbox.sendBatch('wake-idle', [{ body: 2 }, { body: 3 }]);
         expect(inserts(recording.statements)).toHaveLength(2);
-        expect(inserts(recording.statements)[1]).toContain('pg_notify');
+        expect(inserts(recording.statements)[1]).toContain('notify=true');
         expect(bareNotifies(recording.statements)).toEqual([]);
       } finally {
         await recording.close();

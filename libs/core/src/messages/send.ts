@@ -113,7 +113,7 @@ export async function insertMessages(
     ? sendWithDedup(t, queue, columns, options.notifyInStatement)
     : columns.length === 1
       ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null, admit)
-      : sendPlain(t, queue, recordsetInput(columns), wake, admit);
+      : sendPlain(t, queue, columns, options.notifyInStatement);
   let rows: { id: string; duplicate: boolean; xid: string }[];
   try {
     ({ rows } = await sql<{ id: string; duplicate: boolean; xid: string }>`${statement}`.execute(db));
@@ -166,20 +166,6 @@ function admission(t: PostboxTables, queue: string, count: number): Admission {
   };
 }
 
-/**
- * The batch as ONE jsonb parameter read back with jsonb_to_recordset, each
- * message carrying only the fields it sets. Measured on the bench machine,
- * 500-message batches: 38k msg/s this way vs 25k/s with seven parallel
- * arrays through unnest (pg escapes every JSON string into an array literal,
- * and Postgres parses seven of them).
- */
-function recordsetInput(columns: readonly MessageColumns[]): RawBuilder<unknown> {
-  return sql`rows from (jsonb_to_recordset(${batchJson(columns)}::jsonb) as (
-      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
-      expires_at timestamptz, bytes bigint
-    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, bytes, ord)`;
-}
-
 /** The batch as send_batch's JSON array (keys as its recordset's columns). */
 function batchJson(columns: readonly MessageColumns[]): string {
   return `[${columns.map(recordJson).join(',')}]`;
@@ -225,34 +211,19 @@ function sendOne(
 }
 
 /**
- * No dedup keys: a plain insert. The queue join makes an unknown queue
- * insert nothing (→ 404) without a foreign key, whose per-row KEY SHARE lock
- * on the queue row would make every concurrent producer contend on it.
+ * No dedup keys: the send_plain SQL function (migrations/functions/40-send.sql),
+ * a plain insert whose generic plan is made once per connection. The queue
+ * join makes an unknown queue insert nothing (→ 404) without a foreign key,
+ * whose per-row KEY SHARE lock on the queue row would make every concurrent
+ * producer contend on it. The batch travels as ONE jsonb parameter read back
+ * with jsonb_to_recordset, each message carrying only the fields it sets:
+ * 500-message batches, 38k msg/s this way vs 25k/s with seven parallel
+ * arrays through unnest (pg escapes every JSON string into an array literal,
+ * and Postgres parses seven of them).
  */
-function sendPlain(
-  t: PostboxTables,
-  queue: string,
-  input: RawBuilder<unknown>,
-  wake: RawBuilder<unknown>,
-  admit: Admission,
-) {
-  return sql`
-    with q as (
-      select name, max_length, max_message_bytes, message_ttl_ms, ${admit.length} as admitted
-      from ${t.queues} q where name = ${queue}
-    ),
-    ins as (
-      insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, dedup_key, expires_at)
-      select q.name, coalesce(t.body, 'null'::jsonb), t.headers, coalesce(t.priority, 0),
-             coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key,
-             ${admit.expiry(sql`t.expires_at`)}
-      from q, ${input}
-      where q.admitted and ${admit.message(sql`t.bytes`, sql`t.ord`)}
-      order by t.ord
-      returning id
-    ),
-    wake as (${wake})
-    select ins.id, false as duplicate, ${XID} from ins left join wake on true order by ins.id`;
+function sendPlain(t: PostboxTables, queue: string, columns: readonly MessageColumns[], notify: boolean) {
+  const sendPlainFn = sql.id(t.schema, 'send_plain');
+  return sql`select id, duplicate, xid from ${sendPlainFn}(${queue}, ${batchJson(columns)}::jsonb, ${notify})`;
 }
 
 /**
