@@ -155,6 +155,7 @@ describe('group commit and lock-mode claims, exactly', () => {
       [{ severity: 'ERROR', code: 'xP0001' }, false],
       [{ severity: 'ERROR', code: 'P0001x' }, false],
       [{ severity: 'ERROR', code: 'P001' }, false],
+      [{ severity: 'ERROR', code: 'P00011' }, false],
       [{ severity: 'ERROR', code: 'p0001' }, false],
       [null, false],
     ];
