@@ -94,8 +94,12 @@ export class GroupCommitSender {
     });
   }
 
+  // No maxInFlight check here: inFlight rises only in flush. The one flush
+  // schedule() queues per lane was queued below the limit, and each write
+  // ending before it runs frees a place before refilling at most one; the
+  // flush after a write runs in the place that write just freed.
   private flush(queue: string, lane: Lane): void {
-    if (lane.pending.length === 0 || lane.inFlight >= this.maxInFlight) return;
+    if (lane.pending.length === 0) return;
     const batch = lane.pending.splice(0, MAX_BATCH);
     lane.inFlight++;
     void this.write(queue, batch).finally(() => {
