@@ -95,6 +95,36 @@ returns timestamptz
 language sql stable parallel safe
 as $$ select coalesce(expires_at, now() + message_ttl_ms * interval '1 millisecond') $$;
 
+-- A batch as send_plain and send_batch below take it: a JSON array of
+-- objects with the keys body (required), headers, priority, delay_ms,
+-- available_at, group_key, dedup_key, expires_at and bytes (the size the
+-- library measured; absent: message_bytes), read back as rows in input order.
+create or replace function :POSTBOX_SCHEMA.batch_rows(batch jsonb)
+returns table (
+  body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
+  expires_at timestamptz, bytes bigint, ord bigint
+)
+language sql immutable parallel safe
+as $$
+  select * from rows from (jsonb_to_recordset(batch) as (
+    body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
+    expires_at timestamptz, bytes bigint
+  )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, bytes, ord)
+$$;
+
+-- admit_message for one row of batch_rows: its size (as measured by the
+-- library, else message_bytes), named "message" in a batch of one, else
+-- "messages[i]" (from 0, as the caller's array).
+create or replace function :POSTBOX_SCHEMA.admit_batch_message(
+  queue_name text, max_bytes int, batch jsonb, bytes bigint, body jsonb, headers jsonb, ord bigint
+) returns boolean
+language sql volatile
+as $$
+  select :POSTBOX_SCHEMA.admit_message(queue_name, max_bytes,
+    coalesce(bytes, :POSTBOX_SCHEMA.message_bytes(coalesce(body, 'null'::jsonb), headers)),
+    case when jsonb_array_length(batch) = 1 then 'message' else 'messages[' || (ord - 1) || ']' end)
+$$;
+
 -- A batch without dedup keys, as the library sends it (libs/core/src/messages/
 -- send.ts: sendBatch, and the group commit of concurrent send() calls):
 -- `batch` as for send_batch below, a plain INSERT (no dedup_keys work), the
@@ -120,14 +150,8 @@ as $$
     select q.name, coalesce(t.body, 'null'::jsonb), t.headers, coalesce(t.priority, 0),
            coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key,
            :POSTBOX_SCHEMA.expiry(t.expires_at, q.message_ttl_ms)
-    from q, rows from (jsonb_to_recordset(batch) as (
-      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
-      expires_at timestamptz, bytes bigint
-    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, bytes, ord)
-    where q.admitted
-      and :POSTBOX_SCHEMA.admit_message(q.name, q.max_message_bytes,
-            coalesce(t.bytes, :POSTBOX_SCHEMA.message_bytes(coalesce(t.body, 'null'::jsonb), t.headers)),
-            case when jsonb_array_length(batch) = 1 then 'message' else 'messages[' || (t.ord - 1) || ']' end)
+    from q, :POSTBOX_SCHEMA.batch_rows(batch) t
+    where q.admitted and :POSTBOX_SCHEMA.admit_batch_message(q.name, q.max_message_bytes, batch, t.bytes, t.body, t.headers, t.ord)
     order by t.ord
     returning id
   ),
@@ -165,14 +189,8 @@ language sql as $$
   input as materialized (
     select t.*, nextval(':POSTBOX_SCHEMA.messages_id_seq'::regclass) as new_id,
            :POSTBOX_SCHEMA.expiry(t.expires_at, q.message_ttl_ms) as expiry
-    from q, rows from (jsonb_to_recordset(batch) as (
-      body jsonb, headers jsonb, priority int, delay_ms bigint, available_at timestamptz, group_key text, dedup_key text,
-      expires_at timestamptz, bytes bigint
-    )) with ordinality as t(body, headers, priority, delay_ms, available_at, group_key, dedup_key, expires_at, bytes, ord)
-    where q.admitted
-      and :POSTBOX_SCHEMA.admit_message(q.name, q.max_message_bytes,
-            coalesce(t.bytes, :POSTBOX_SCHEMA.message_bytes(coalesce(t.body, 'null'::jsonb), t.headers)),
-            case when jsonb_array_length(batch) = 1 then 'message' else 'messages[' || (t.ord - 1) || ']' end)
+    from q, :POSTBOX_SCHEMA.batch_rows(batch) t
+    where q.admitted and :POSTBOX_SCHEMA.admit_batch_message(q.name, q.max_message_bytes, batch, t.bytes, t.body, t.headers, t.ord)
     order by t.ord
   ),
   first_per_key as (
