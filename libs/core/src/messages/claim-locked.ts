@@ -52,7 +52,10 @@ export async function claimLocked(
     throw new InvalidInputError('max', 'must be an integer between 1 and 1000');
   }
   const lockMessages = sql.id(tablesFor(schema).schema, 'lock_messages');
-  const { rows } = await sql<LockedRow>`select * from ${lockMessages}(${queue}, ${max}::int)`.execute(trx);
+  // id and lease_token as text: pg's int8 parser runs a regex per value (claim.ts).
+  const { rows } = await sql<LockedRow>`
+    select id::text, lease_token::text, body, headers, attempts, enqueued_at_ms, group_key, priority, exhausted
+    from ${lockMessages}(${queue}, ${max}::int)`.execute(trx);
   return rows.map((row) => {
     const leaseToken = row.lease_token === null ? null : String(row.lease_token);
     return {
