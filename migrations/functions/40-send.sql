@@ -133,30 +133,36 @@ $$;
 -- A function for its plan: sent as a statement, this CTE was planned on
 -- every call, ~0.36 ms of backend CPU per statement (pg_stat_statements,
 -- 750 group-committed sends of 8 messages, PostgreSQL 18) against ~0.25 ms
--- to run it; here the generic plan is made once per connection.
+-- to run it; here the generic plan is made once per connection (PL/pgSQL
+-- keeps it on every version; a SQL function is planned on every call
+-- before PostgreSQL 18).
 create or replace function :POSTBOX_SCHEMA.send_plain(queue_name text, batch jsonb, notify boolean)
 returns table (id bigint, duplicate boolean, xid text)
-language sql
+language plpgsql
 set plan_cache_mode = force_generic_plan
 as $$
-  with q as (
-    select name, max_message_bytes, message_ttl_ms,
-           case when max_length is null then true
-                else :POSTBOX_SCHEMA.admit_length(name, jsonb_array_length(batch)) end as admitted
-    from :POSTBOX_SCHEMA.queues where name = queue_name
-  ),
-  ins as (
-    insert into :POSTBOX_SCHEMA.messages (queue, body, headers, priority, available_at, group_key, dedup_key, expires_at)
-    select q.name, coalesce(t.body, 'null'::jsonb), t.headers, coalesce(t.priority, 0),
-           coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key,
-           :POSTBOX_SCHEMA.expiry(t.expires_at, q.message_ttl_ms)
-    from q, :POSTBOX_SCHEMA.batch_rows(batch) t
-    where q.admitted and :POSTBOX_SCHEMA.admit_batch_message(q.name, q.max_message_bytes, batch, t.bytes, t.body, t.headers, t.ord)
-    order by t.ord
-    returning id
-  ),
-  wake as (select pg_notify(':POSTBOX_SCHEMA.wakeup', queue_name) where notify)
-  select ins.id, false, pg_current_xact_id()::text from ins left join wake on true order by ins.id
+#variable_conflict use_column
+begin
+  return query
+    with q as (
+      select name, max_message_bytes, message_ttl_ms,
+             case when max_length is null then true
+                  else :POSTBOX_SCHEMA.admit_length(name, jsonb_array_length(batch)) end as admitted
+      from :POSTBOX_SCHEMA.queues where name = queue_name
+    ),
+    ins as (
+      insert into :POSTBOX_SCHEMA.messages (queue, body, headers, priority, available_at, group_key, dedup_key, expires_at)
+      select q.name, coalesce(t.body, 'null'::jsonb), t.headers, coalesce(t.priority, 0),
+             coalesce(t.available_at, now() + coalesce(t.delay_ms, 0) * interval '1 millisecond'), t.group_key, t.dedup_key,
+             :POSTBOX_SCHEMA.expiry(t.expires_at, q.message_ttl_ms)
+      from q, :POSTBOX_SCHEMA.batch_rows(batch) t
+      where q.admitted and :POSTBOX_SCHEMA.admit_batch_message(q.name, q.max_message_bytes, batch, t.bytes, t.body, t.headers, t.ord)
+      order by t.ord
+      returning id
+    ),
+    wake as (select pg_notify(':POSTBOX_SCHEMA.wakeup', queue_name) where notify)
+    select ins.id, false, pg_current_xact_id()::text from ins left join wake on true order by ins.id;
+end
 $$;
 
 -- Send: up to 1000 messages in one statement, with producer deduplication.
