@@ -69,7 +69,15 @@ async function committed(client: pg.Client): Promise<number> {
 export async function longPollWaiters(
   peer: PostboxPeer,
   url: string,
-  { waiters, wakeups }: { waiters: number; wakeups: number },
+  {
+    waiters,
+    wakeups,
+    idleSeconds = IDLE_SECONDS,
+  }: {
+    waiters: number;
+    wakeups: number /** --quick: shorter than waitMs, so no re-issue is counted. */;
+    idleSeconds?: number;
+  },
   log: (line: string) => void,
 ): Promise<LongPollResult> {
   await peer.clean();
@@ -128,8 +136,8 @@ export async function longPollWaiters(
     }
     const before = await committed(client);
     const arrivalTransactionsPerSecond = (before - atStart) / ((now() - started) / 1000);
-    await sleep(IDLE_SECONDS * 1000);
-    const idleTransactionsPerSecond = ((await committed(client)) - before) / IDLE_SECONDS;
+    await sleep(idleSeconds * 1000);
+    const idleTransactionsPerSecond = ((await committed(client)) - before) / idleSeconds;
     log(
       `  idle: ${idleTransactionsPerSecond.toFixed(1)} transactions/s with ${waiters} waiting ` +
         `(arrivals: ${arrivalTransactionsPerSecond.toFixed(0)}/s); failures so far ${JSON.stringify(failures)}`,
