@@ -25,8 +25,8 @@ import { steadyState } from './workloads/steady-state';
 /**
  * `npm run bench` — the same workloads through Postbox and its peers, on one
  * Postgres, in one run; prints a table of ratios against the best peer and
- * writes bench/results/<time>.json. `--quick` shrinks every workload (under
- * two minutes, for CI to keep the script alive; its numbers are noisy).
+ * writes bench/results/<time>.json. `--quick` shrinks every workload (about
+ * three minutes, for CI to keep the script alive; its numbers are noisy).
  * `--only=enqueue,single,latency,rest,sqs,steady,backlog,relay` and
  * `--peers=postbox,pg-boss,…` narrow a run while tuning.
  */
