@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Executor } from '../database/database';
 import { type PostboxTables, type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError, QueueNotFoundError } from '../errors';
@@ -104,15 +104,11 @@ export async function insertMessages(
   options: SchemaOption & { notifyInStatement: boolean },
 ): Promise<SendResult & { xid: string }> {
   const t = tablesFor(options.schema);
-  const wake = options.notifyInStatement
-    ? sql`select pg_notify(${t.wakeupChannel}, ${queue})`
-    : sql`select where false`;
   const useDedup = columns.some((c) => c.dedupKey !== null);
-  const admit = admission(t, queue, columns.length);
   const statement = useDedup
     ? sendWithDedup(t, queue, columns, options.notifyInStatement)
     : columns.length === 1
-      ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement ? wake : null, admit)
+      ? sendOne(t, queue, columns[0] as MessageColumns, options.notifyInStatement)
       : sendPlain(t, queue, columns, options.notifyInStatement);
   let rows: { id: string; duplicate: boolean; xid: string }[];
   try {
@@ -134,37 +130,6 @@ export async function insertMessages(
  * (wakeups/commit-watcher.ts) without a round trip of its own.
  */
 const XID = sql`pg_current_xact_id()::text as xid`;
-
-/**
- * What the queue admits (migrations/functions/40-send.sql), as the pieces
- * the plain statements below put in their own place (send_batch, the dedup
- * path, does the same in SQL):
- * - `length`: a boolean column of the queue row's CTE; admit_length runs
- *   once per statement, and only for a queue with a maxLength.
- * - `message(bytes, ord)`: a condition per message (maxMessageBytes; the
- *   size is MessageColumns.bytes, measured in TypeScript, not printed by Postgres).
- * - `expiry(expiresAt)`: the expires_at column (the message's own, else the
- *   queue's messageTtlMs).
- * The queue row is aliased `q` and must carry max_length, max_message_bytes
- * and message_ttl_ms.
- */
-interface Admission {
-  length: RawBuilder<unknown>;
-  message(bytes: RawBuilder<unknown>, ord: RawBuilder<unknown> | null): RawBuilder<unknown>;
-  expiry(expiresAt: RawBuilder<unknown>): RawBuilder<unknown>;
-}
-
-function admission(t: PostboxTables, queue: string, count: number): Admission {
-  const fn = (name: string) => sql.id(t.schema, name);
-  return {
-    length: sql`case when q.max_length is null then true else ${fn('admit_length')}(${queue}::text, ${count}::int) end`,
-    message: (bytes, ord) =>
-      sql`${fn('admit_message')}(q.name, q.max_message_bytes, ${bytes}, ${
-        ord === null || count === 1 ? sql`'message'` : sql`'messages[' || (${ord} - 1) || ']'`
-      })`,
-    expiry: (expiresAt) => sql`${fn('expiry')}(${expiresAt}, q.message_ttl_ms)`,
-  };
-}
 
 /** The batch as send_batch's JSON array (keys as its recordset's columns). */
 function batchJson(columns: readonly MessageColumns[]): string {
@@ -189,24 +154,25 @@ function recordJson(c: MessageColumns): string {
  * One message, no dedup key: a single-row insert with scalar parameters.
  * Its plan is a fraction of the batch statement's (measured: ~0.06 ms to
  * plan vs 0.15-0.6 ms for the CTE over a recordset), and single sends are
- * bound by per-statement cost, not rows.
+ * bound by per-statement cost, not rows. It admits the message as
+ * send_plain does (migrations/functions/40-send.sql): admit_length once,
+ * and only for a queue with a maxLength; admit_message on the size
+ * measured in TypeScript (MessageColumns.bytes); expiry for expires_at.
  */
-function sendOne(
-  t: PostboxTables,
-  queue: string,
-  c: MessageColumns,
-  wake: RawBuilder<unknown> | null,
-  admit: Admission,
-) {
+function sendOne(t: PostboxTables, queue: string, c: MessageColumns, notify: boolean) {
+  const fn = (name: string) => sql.id(t.schema, name);
   const insert = sql`
       insert into ${t.messages} (queue, body, headers, priority, available_at, group_key, expires_at)
       select q.name, ${c.body}::jsonb, ${c.headers}::jsonb, ${c.priority}::int,
              coalesce(${c.availableAt}::timestamptz, now() + ${c.delayMs}::bigint * interval '1 millisecond'),
-             ${c.groupKey}::text, ${admit.expiry(sql`${c.expiresAt}::timestamptz`)}
+             ${c.groupKey}::text, ${fn('expiry')}(${c.expiresAt}::timestamptz, q.message_ttl_ms)
       from ${t.queues} q
-      where q.name = ${queue} and ${admit.message(sql`${c.bytes}::bigint`, null)} and ${admit.length}
+      where q.name = ${queue}
+        and ${fn('admit_message')}(q.name, q.max_message_bytes, ${c.bytes}::bigint, 'message')
+        and case when q.max_length is null then true else ${fn('admit_length')}(${queue}::text, 1) end
       returning id, false as duplicate, ${XID}`;
-  if (!wake) return insert;
+  if (!notify) return insert;
+  const wake = sql`select pg_notify(${t.wakeupChannel}, ${queue})`;
   return sql`with ins as (${insert}), wake as (${wake}) select ins.id, ins.duplicate, ins.xid from ins left join wake on true`;
 }
 
