@@ -10,7 +10,7 @@
  * PEERS=postbox-lease,graphile-worker narrows the run; PROFILE=dir writes a
  * V8 CPU profile of each drain (the consume phase only) into dir.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { openBenchDatabase } from './bench-database';
@@ -18,44 +18,20 @@ import type { Peer } from './peer';
 import { GraphileWorkerPeer } from './peers/graphile-worker-peer';
 import { PostboxPeer } from './peers/postbox-peer';
 import { bodies, now, waitUntil } from './timing';
+import { processes, readStat, TICKS_PER_SECOND } from './workloads/scaling-sampler';
 
-const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86_64
-
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the comm.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return -1;
-  }
-}
-
-/** The postmaster and all its children's CPU, in ms. */
+/** The postmaster and all its children's CPU (backends, WAL writer, checkpointer), in ms. */
 function postgresCpuMs(postmaster: number): number {
-  let total = processCpuMs(postmaster);
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (Number.isInteger(pid) && parentOf(pid) === postmaster) total += processCpuMs(pid);
-  }
-  return total;
+  let ticks = 0;
+  for (const { pid, stat } of processes()) if (pid === postmaster || stat.ppid === postmaster) ticks += stat.own;
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 async function findPostmaster(url: string): Promise<number> {
   const client = new pg.Client(url);
   await client.connect();
   const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
-  const postmaster = parentOf(rows[0].pid); // while the backend still exists
+  const postmaster = readStat(rows[0].pid)?.ppid ?? -1; // while the backend still exists
   await client.end();
   if (postmaster <= 1) throw new Error('cannot find the postmaster: is the database on this machine?');
   return postmaster;

@@ -45,9 +45,9 @@ export interface Saturation {
 }
 
 /** USER_HZ: /proc reports CPU time in ticks of 1/100 s on every Linux architecture Node runs on. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
-interface ProcStat {
+export interface ProcStat {
   comm: string;
   ppid: number;
   /** utime + stime */
@@ -56,7 +56,7 @@ interface ProcStat {
   reaped: number;
 }
 
-function readStat(pid: number): ProcStat | null {
+export function readStat(pid: number): ProcStat | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // comm is in parentheses and may hold spaces: split after the last ')'.
@@ -82,7 +82,7 @@ function runDelay(pid: number): number {
   }
 }
 
-function processes(): { pid: number; stat: ProcStat }[] {
+export function processes(): { pid: number; stat: ProcStat }[] {
   const all: { pid: number; stat: ProcStat }[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
