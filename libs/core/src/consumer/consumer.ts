@@ -140,8 +140,9 @@ export class Consumer {
     // Every finished handler asks; nearly always there is no room yet. Asked
     // here, not in claimBatch, that costs no promise: one async call and its
     // finally per message were ~3% of a lease drain's Node CPU.
-    if (this.source.want(this.inFlight) <= 0) return;
-    this.fetching = this.claimBatch().finally(() => {
+    const want = this.source.want(this.inFlight);
+    if (want <= 0) return;
+    this.fetching = this.claimBatch(want).finally(() => {
       this.fetching = null;
       if (this.fetchAgain && this.lifecycle.running) {
         this.fetchAgain = false;
@@ -150,9 +151,7 @@ export class Consumer {
     });
   }
 
-  private async claimBatch(): Promise<void> {
-    const want = this.source.want(this.inFlight);
-    if (want <= 0) return;
+  private async claimBatch(want: number): Promise<void> {
     let claimed: { held: Held[]; full: boolean };
     try {
       claimed = await this.source.claim(want);

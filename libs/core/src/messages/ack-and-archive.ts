@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import type { Delivery } from '../database/receipt';
+import { bigintArray, type Delivery } from '../database/receipt';
 import { tablesFor } from '../database/tables';
 import { rememberArchiving } from './acked-retention-cache';
 
@@ -27,7 +27,7 @@ export async function ackAndArchive(
   const ackMessages = sql.id(tablesFor(schema).schema, 'ack_messages');
   const { rows } = await sql<{ id: string; token: string | null; archived: boolean }>`
     select id, lease_token as token, archived from ${ackMessages}(
-      ${queue}, ${parsed.map((d) => d.id)}::bigint[], ${parsed.map((d) => d.token)}::bigint[])`.execute(db);
+      ${queue}, ${bigintArray(parsed.map((d) => d.id))}, ${bigintArray(parsed.map((d) => d.token))})`.execute(db);
   if (detect && rows.length > 0) rememberArchiving(db, schema, queue, rows[0]?.archived === true);
   return rows.map((row) => ({ id: row.id, token: row.token }));
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../database/database';
-import { type Delivery, type ParsedReceipt, parseReceipt } from '../database/receipt';
+import { bigintArray, type Delivery, type ParsedReceipt, parseReceipt } from '../database/receipt';
 import { type SchemaOption, tablesFor } from '../database/tables';
 import { InvalidInputError } from '../errors';
 import { deliveryKey } from './ack';
@@ -104,7 +104,7 @@ export function nackStatement(
   const counted = heldLock ? 1 : 0;
   // Every read of messages probes the primary key per receipt, whatever the
   // statistics say (see matchesDelivery in database/receipt.ts).
-  const ids = sql`${items.map((r) => r.id)}::bigint[]`;
+  const ids = bigintArray(items.map((r) => r.id));
   return sql<{ id: string; token: string | null; outcome: 'retried' | 'dead' }>`
     with q as (
       select max_attempts, backoff_initial_ms, backoff_max_ms
@@ -112,8 +112,8 @@ export function nackStatement(
     ),
     input as (
       select * from unnest(
-        ${items.map((r) => r.id)}::bigint[],
-        ${items.map((r) => r.token)}::bigint[],
+        ${ids},
+        ${bigintArray(items.map((r) => r.token))},
         ${items.map((i) => (i.error == null ? null : String(i.error).slice(0, MAX_ERROR_LENGTH)))}::text[],
         ${items.map((i) => i.delayMs ?? null)}::bigint[],
         ${items.map((i) => i.deadLetter === true)}::boolean[]
